@@ -1,0 +1,180 @@
+"""What a student's answer is, before whether it is right: the canonical form of each answer kind.
+
+Every function here turns what a student may assign (numbers, lists, NumPy, pandas, torch, strings,
+SymPy, callables) into one canonical form, or raises `FormError` saying what is wrong with the form.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# Far more than any question asks for; bigger answers are refused before they are copied.
+MAX_ELEMENTS = 100_000
+
+
+@dataclass(frozen=True)
+class FormError(Exception):
+    """The answer has the wrong form; `key` names the message, `details` fill it in."""
+
+    key: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {dict(self.details)}"
+
+
+def unanswered(answer: Any) -> bool:
+    return answer is None or answer is Ellipsis or answer is NotImplemented
+
+
+def to_array(answer: Any) -> np.ndarray:
+    """Any numeric answer as a float64 array, or a FormError (not numbers, complex, NaN/inf, …)."""
+    if unanswered(answer):
+        raise FormError("unanswered")
+    answer = _unwrap(answer)
+    if isinstance(answer, bool | np.bool_):
+        raise FormError("boolean")
+    if isinstance(answer, str | bytes):
+        raise FormError("text", {"text": _short(answer)})
+    if isinstance(answer, Mapping) or callable(answer) and not hasattr(answer, "__array__"):
+        raise FormError("not_numbers", {"type": type(answer).__name__})
+    if isinstance(answer, Sequence | np.ndarray) and _size_hint(answer) > MAX_ELEMENTS:
+        raise FormError("too_large", {"size": _size_hint(answer)})
+    try:
+        array = np.asarray(answer)
+    except Exception:  # a ragged list, or an object whose __array__ lies
+        raise FormError("ragged") from None
+    if array.size > MAX_ELEMENTS:
+        raise FormError("too_large", {"size": int(array.size)})
+    if array.dtype == object:
+        array = _objects_to_numbers(array)
+    if array.dtype.kind == "b":
+        raise FormError("boolean")
+    if array.dtype.kind == "c":
+        if np.any(np.imag(array) != 0):
+            raise FormError("complex")
+        array = np.real(array)
+    if array.dtype.kind not in "iuf":
+        raise FormError("not_numbers", {"type": str(array.dtype)})
+    array = array.astype(np.float64)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise FormError("not_finite", {"where": _position(np.argwhere(bad)[0], array.ndim)})
+    return array
+
+
+def to_shape(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Fit an array to the asked shape where that is unambiguous: [[0.49]] is a number, (3, 1) a vector."""
+    if array.shape == shape:
+        return array
+    if array.size == math.prod(shape) and _squeezed(array.shape) == _squeezed(shape):
+        return array.reshape(shape)
+    raise FormError("shape", {"expected": _shape_text(shape), "got": _shape_text(array.shape)})
+
+
+def to_choice(answer: Any) -> str:
+    """A choice as its option key: strings, numbers and tuples of them ("5, w22" == (5, "w22"))."""
+    if unanswered(answer):
+        raise FormError("unanswered")
+    answer = _unwrap(answer)
+    if isinstance(answer, np.ndarray) and answer.size <= 16:
+        answer = answer.tolist()
+    if isinstance(answer, list | tuple):
+        parts = [_choice_part(v) for v in answer]
+    else:
+        parts = [_choice_part(answer)]
+    return ",".join(p.strip() for part in parts for p in part.split(","))
+
+
+def to_expression_text(answer: Any) -> str:
+    if unanswered(answer):
+        raise FormError("unanswered")
+    if isinstance(answer, str):
+        return answer
+    import sympy as sp
+
+    if isinstance(answer, sp.Basic):
+        return sp.sstr(answer)
+    raise FormError("not_formula", {"type": type(answer).__name__})
+
+
+def _choice_part(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        raise FormError("boolean")
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, str):
+        return value.strip().lower()
+    raise FormError("not_option", {"type": type(value).__name__})
+
+
+def _unwrap(answer: Any) -> Any:
+    """Tensors and pandas objects as plain NumPy (a tensor that requires grad is detached first)."""
+    module = type(answer).__module__ or ""
+    if module.startswith("torch"):
+        try:
+            return answer.detach().cpu().numpy()
+        except Exception:
+            raise FormError("not_numbers", {"type": type(answer).__name__}) from None
+    if module.startswith("pandas") and hasattr(answer, "to_numpy"):
+        return answer.to_numpy()
+    return answer
+
+
+def _objects_to_numbers(array: np.ndarray) -> np.ndarray:
+    flat = [_one_number(item) for item in array.reshape(-1)]
+    return np.array(flat, dtype=np.float64).reshape(array.shape)
+
+
+def _one_number(item: Any) -> float:
+    item = _unwrap(item)
+    if isinstance(item, bool | np.bool_):
+        raise FormError("boolean")
+    if isinstance(item, numbers.Complex) and not isinstance(item, numbers.Real):
+        if complex(item).imag != 0:
+            raise FormError("complex")
+        return complex(item).real
+    if isinstance(item, numbers.Real) or getattr(item, "is_number", False) is True:
+        try:
+            return float(item)
+        except Exception:
+            raise FormError("not_numbers", {"type": type(item).__name__}) from None
+    if isinstance(item, np.ndarray) and item.size == 1:
+        return _one_number(item.reshape(-1)[0])
+    raise FormError("not_numbers", {"type": type(item).__name__})
+
+
+def _size_hint(answer: Any) -> int:
+    try:
+        return int(np.size(answer)) if isinstance(answer, np.ndarray) else len(answer)
+    except Exception:
+        return 0
+
+
+def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(n for n in shape if n != 1)
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    if shape == ():
+        return "1"
+    return "×".join(str(n) for n in shape)
+
+
+def _position(index: np.ndarray, ndim: int) -> str:
+    if ndim == 0:
+        return ""
+    return "[" + ", ".join(str(int(i)) for i in index) + "]"
+
+
+def _short(text: str | bytes, limit: int = 40) -> str:
+    text = text.decode(errors="replace") if isinstance(text, bytes) else text
+    return text if len(text) <= limit else text[: limit - 1] + "…"

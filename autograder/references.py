@@ -1,0 +1,219 @@
+"""Reference answers and the answers of each known mistake, derived by SymPy from an exercise's spec.
+
+A derivation runs once per (assignment, variant, slip) and is cached; `reference(qid)` reads it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from autograder.spec import MISTAKE_FORMS, Exercise, Kind, Question, Sheet, Slip
+from autograder.values import Rule, SolutionSet, Table, numeric
+
+ASSIGNMENTS = (
+    "loss_functions",
+    "minima",
+    "gradient_descent",
+    "attention_step",
+    "softmax_ce",
+    "backprop_chain",
+    "backprop_neuron",
+)
+
+# The slip whose derivation every mistake of that name comes from; "rounded" rounds to 3 decimals.
+ROUNDING_DIGITS = 3
+
+
+class UnknownQuestion(KeyError):
+    """A question id that is not in the catalogue."""
+
+    def __str__(self) -> str:
+        return f"no question {self.args[0]!r}; ids look like 'minima.argmin_L1' (see `autograder answers`)"
+
+
+class UnknownAssignment(KeyError):
+    def __str__(self) -> str:
+        return f"no assignment {self.args[0]!r}; there are: {', '.join(ASSIGNMENTS)}"
+
+
+def exercise(name: str) -> Exercise:
+    if name not in ASSIGNMENTS:
+        raise UnknownAssignment(name)
+    return importlib.import_module(f"exercises.{name}").EXERCISE  # type: ignore[no-any-return]
+
+
+def exercises() -> list[Exercise]:
+    return [exercise(name) for name in ASSIGNMENTS]
+
+
+def locate(qid: str) -> tuple[Exercise, Question]:
+    assignment, _, name = qid.partition(".")
+    try:
+        ex = exercise(assignment)
+        return ex, ex.question(name)
+    except KeyError:
+        raise UnknownQuestion(qid) from None
+
+
+def question_ids() -> list[str]:
+    return [f"{ex.name}.{q.name}" for ex in exercises() for q in ex.questions]
+
+
+Variant = Mapping[str, Any] | None
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(frozen: Any) -> dict[str, Any] | None:
+    return None if frozen is None else {k: v for k, v in frozen}
+
+
+def derive(ex: Exercise, variant: Variant = None, slip: Slip = Slip(), given: Variant = None) -> dict[str, Any]:
+    """Every result of an exercise's worksheet for one variant, with one slip (or none)."""
+    if given:
+        return _derive(ex, variant, slip, given)
+    return _derive_cached(ex.name, _freeze(variant) if variant else None, slip)
+
+
+@lru_cache(maxsize=1024)
+def _derive_cached(name: str, frozen_variant: Any, slip: Slip) -> dict[str, Any]:
+    return _derive(exercise(name), _thaw(frozen_variant), slip, None)
+
+
+def _derive(ex: Exercise, variant: Variant, slip: Slip, given: Variant) -> dict[str, Any]:
+    sheet = Sheet({k: _as_sympy(v) for k, v in (given or {}).items()})
+    ex.derive(ex.params(variant), slip, sheet)
+    missing = [q.name for q in ex.questions if q.name not in sheet]
+    if missing:
+        raise RuntimeError(f"{ex.name}: the derivation leaves {', '.join(missing)} unanswered")
+    return sheet.values()
+
+
+def _as_sympy(value: Any) -> Any:
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return sp.Float(float(array), 17)
+    return sp.Matrix(array.tolist()) if array.ndim == 2 else sp.Matrix([sp.Float(v, 17) for v in array])
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an answer is compared with: the numeric target of one derivation of one question."""
+
+    value: Any  # ndarray | list of expected outputs | SolutionSet | sp.Expr | str | frozenset
+    exact: Any  # the SymPy result it came from
+
+
+def target(q: Question, result: Any, reference_rule: Rule | None = None) -> Target:
+    """The comparable form of a derived result; a mistake's rule is evaluated on the reference's probes."""
+    if q.kind is Kind.FUNCTION:
+        rule: Rule = result
+        probes = reference_rule.probes if reference_rule else rule.probes
+        return Target([numeric(rule.rule(*args)) for args in probes], rule)
+    if q.kind is Kind.TABLE and isinstance(result, Table):
+        return Target(result.numeric(), result)
+    if q.kind in (Kind.POINT_IN_SET, Kind.EXPRESSION, Kind.CHOICE):
+        if q.kind is Kind.EXPRESSION:
+            return Target(sp.sympify(result), result)
+        return Target(result, result)
+    value = numeric(result)
+    if q.shape is not None and value.size == int(np.prod(q.shape)):
+        value = value.reshape(q.shape)
+    return Target(value, result)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference answer of one question of one variant, with what else is accepted."""
+
+    qid: str
+    question: Question
+    target: Target
+    # also right (e.g. the trajectory rounded to 3 decimals at every step)
+    alternatives: tuple[Target, ...] = ()
+
+    @property
+    def value(self) -> Any:
+        return self.target.value
+
+    @property
+    def condition(self) -> sp.Basic | None:
+        exact = self.target.exact
+        return exact.condition if isinstance(exact, SolutionSet) else None
+
+    @property
+    def member(self) -> np.ndarray | None:
+        exact = self.target.exact
+        return numeric(exact.member) if isinstance(exact, SolutionSet) else None
+
+    @property
+    def probes(self) -> tuple[tuple[Any, ...], ...]:
+        exact = self.target.exact
+        return exact.probes if isinstance(exact, Rule) else ()
+
+    def function(self) -> Any:
+        """For a function question: the reference as a callable on NumPy inputs."""
+        rule: Rule = self.target.exact
+
+        def call(*args: Any) -> Any:
+            return numeric(rule.rule(*[_from_student(a) for a in args]))
+
+        return call
+
+
+def _from_student(arg: Any) -> Any:
+    if isinstance(arg, int | float | np.floating | np.integer):
+        return sp.nsimplify(arg, rational=True) if isinstance(arg, float | np.floating) else sp.Integer(arg)
+    if isinstance(arg, np.ndarray | list | tuple):
+        return sp.Matrix(np.asarray(arg, dtype=float).tolist())
+    return arg
+
+
+def reference(qid: str, variant: Variant = None) -> Reference:
+    """The reference for question `qid` (e.g. "minima.argmin_L1") of a variant (default: the seed's)."""
+    ex, q = locate(qid)
+    main = target(q, derive(ex, variant)[q.name])
+    alternatives = ()
+    if q.rounding is not None:
+        rounded = derive(ex, variant, Slip(rounding=q.rounding))[q.name]
+        alternatives = (target(q, rounded, _rule(main)),)
+    return Reference(qid, q, main, alternatives)
+
+
+def _rule(t: Target) -> Rule | None:
+    return t.exact if isinstance(t.exact, Rule) else None
+
+
+def slips(q: Question) -> list[tuple[str, Slip]]:
+    """Every slip that stands for one of the question's mistakes (each form, rounded or not)."""
+    result = []
+    for mistake in q.mistakes:
+        rounding = ROUNDING_DIGITS if mistake == "rounded" else None
+        for form in range(MISTAKE_FORMS.get(mistake, 1)):
+            result.append((mistake, Slip(mistake, form, rounding)))
+            if q.rounding is not None and rounding is None:
+                result.append((mistake, Slip(mistake, form, q.rounding)))
+    return result
+
+
+def mistake_targets(qid: str, variant: Variant = None, given: Variant = None) -> list[tuple[str, Target]]:
+    """The answer each known mistake leads to, in the order the spec lists the mistakes."""
+    ex, q = locate(qid)
+    ref_rule = _rule(reference(qid, variant).target)
+    found = []
+    for mistake, slip in slips(q):
+        found.append((mistake, target(q, derive(ex, variant, slip, given)[q.name], ref_rule)))
+    return found

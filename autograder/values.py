@@ -1,0 +1,146 @@
+"""Values a derivation writes for the kinds that are more than numbers: sets, rules, tables, oracles.
+
+Each is plain data plus SymPy, so that a reference can be shown, serialised and compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class SolutionSet:
+    """Every point that satisfies `condition` (a relational or a conjunction of them) is right."""
+
+    variables: tuple[sp.Symbol, ...]
+    condition: sp.Basic
+    member: sp.Matrix
+
+    def constraints(self) -> list[sp.Rel]:
+        parts = self.condition.args if isinstance(self.condition, sp.And) else (self.condition,)
+        return list(parts)
+
+    def describe(self) -> str:
+        return sp.sstr(self.condition)
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of a table with named columns; the values are SymPy numbers."""
+
+    columns: tuple[str, ...]
+    rows: sp.Matrix
+
+    def numeric(self) -> np.ndarray:
+        return np.array(self.rows.evalf(30).tolist(), dtype=float)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A function question's reference: `rule` maps the probe arguments (SymPy values) to the result.
+
+    `probes` are the arguments the grader chooses; the student's function is called on the same
+    arguments, converted to what a NumPy programmer expects (floats, ints, float arrays).
+    """
+
+    rule: Callable[..., Any]
+    probes: tuple[tuple[Any, ...], ...]
+    # the result as a sequence of parts, for rules returning a tuple such as (W_new, b_new)
+    parts: int = 1
+
+    def expected(self) -> list[Any]:
+        return [self.rule(*args) for args in self.probes]
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """A gradient handed to a student's optimiser: callable on floats or arrays, picklable.
+
+    It carries the loss it differentiates (as text) so that a reference rule can work with it
+    symbolically while the student's code just calls it.
+    """
+
+    loss: str
+    variables: tuple[str, ...]
+    _numeric: list[Callable[..., Any]] = field(default_factory=list, compare=False, repr=False)
+
+    def symbols(self) -> tuple[sp.Symbol, ...]:
+        return tuple(sp.Symbol(v) for v in self.variables)
+
+    def expression(self) -> sp.Expr:
+        return sp.sympify(self.loss, locals={v: sp.Symbol(v) for v in self.variables})
+
+    def gradient(self) -> sp.Matrix:
+        return sp.Matrix([self.expression().diff(v) for v in self.symbols()])
+
+    def __call__(self, w: Any) -> Any:
+        if not self._numeric:
+            self._numeric.append(sp.lambdify(self.symbols(), list(self.gradient()), "numpy"))
+        values = np.atleast_1d(np.asarray(w, dtype=float))
+        result = np.asarray(self._numeric[0](*values), dtype=float)
+        return float(result[0]) if len(self.variables) == 1 and np.ndim(w) == 0 else result
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"loss": self.loss, "variables": self.variables}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "loss", state["loss"])
+        object.__setattr__(self, "variables", state["variables"])
+        object.__setattr__(self, "_numeric", [])
+
+
+def to_student(arg: Any) -> Any:
+    """A probe argument as a student's function receives it: ints stay ints, the rest floats/arrays."""
+    if isinstance(arg, Gradient):
+        return arg
+    if isinstance(arg, bool | str):
+        return arg
+    if isinstance(arg, int | sp.Integer):
+        return int(arg)
+    if isinstance(arg, sp.MatrixBase):
+        return numeric(arg)
+    if isinstance(arg, Sequence):
+        return np.array([float(sp.N(v, 30)) for v in arg], dtype=float)
+    return float(sp.N(arg, 30))
+
+
+def numeric(value: Any) -> Any:
+    """A SymPy result as float64 NumPy data (a tuple stays a tuple of parts)."""
+    if isinstance(value, tuple):
+        return tuple(numeric(v) for v in value)
+    if isinstance(value, sp.MatrixBase):
+        array = np.array(value.evalf(30).tolist(), dtype=float)
+        return array.reshape(-1) if 1 in value.shape and value.shape != (1, 1) else array
+    if isinstance(value, list):
+        return np.array([float(sp.N(v, 30)) for v in value], dtype=float)
+    return np.array(float(sp.N(value, 30)))
+
+
+@dataclass(frozen=True)
+class Published:
+    """Numbers as a slide or worksheet prints them: decimal strings, so their precision is known."""
+
+    rows: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[Any]]) -> Published:
+        return cls(tuple(tuple(str(v) for v in row) for row in rows))
+
+    def value(self, i: int, j: int) -> sp.Rational:
+        return sp.Rational(self.rows[i][j])
+
+    def half_unit(self, i: int, j: int) -> sp.Rational:
+        """Half a unit in the last printed place: how far the printed value may be from the truth."""
+        return half_unit(self.rows[i][j])
+
+
+def half_unit(printed: str) -> sp.Rational:
+    text = printed.strip().lower()
+    mantissa, _, exponent = text.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return sp.Rational(1, 2) * sp.Integer(10) ** (int(exponent or 0) - decimals)

@@ -1,0 +1,121 @@
+"""Attention step: one diagonal of W_Q learns by gradient descent (seed 000).
+
+ẑ = Σ wᵢ xᵢ, L = ½ (ẑ − z)², ∂L/∂wᵢ = ∂L/∂ẑ · ∂ẑ/∂wᵢ = (ẑ − z) xᵢ, wᵢ ← wᵢ − η ∂L/∂wᵢ.
+"""
+
+from types import SimpleNamespace
+
+import sympy as sp
+
+from autograder.spec import Exercise, Sheet, Slip, choice, number, table, vector
+from autograder.values import Published, Table
+
+COLUMNS = ("iteration", "z_hat", "error", "w11", "w22", "w33", "w44")
+
+PARAMETERS = {
+    "x": [1, 2, 1, 0],
+    "w_start": [1, 1, 1, 1],
+    "z": "0.5",
+    "eta": "0.1",
+    "iterations": 5,
+    # The iteration table as the lecture slide prints it (one cell of it is wrong).
+    "slide": Published.of(
+        [
+            [0, "4.00", "3.50", "1.000", "1.000", "1.000", "1.00"],
+            [1, "1.90", "1.40", "0.650", "0.300", "0.650", "1.00"],
+            [2, "1.060", "0.56", "0.510", "0.020", "0.510", "1.00"],
+            [3, "0.724", "0.224", "0.454", "-0.092", "0.454", "1.00"],
+            [4, "0.590", "0.090", "0.432", "-0.137", "0.432", "1.00"],
+            [5, "0.54", "0.04", "0.42", "0.15", "0.42", "1.00"],
+        ]
+    ),
+}
+
+CELLS = {
+    f"{i},{c}": f"iteration {i}, {c}" for i in range(PARAMETERS["iterations"] + 1) for c in COLUMNS[1:]
+}
+
+
+def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
+    w = sp.Matrix(sp.symbols("w1:5"))
+    z_hat = sp.Symbol("z_hat")
+    model = (w.T * p.x)[0]
+    loss = s.scale * sp.Rational(1, 2) * (z_hat - p.z) ** 2
+    dL_dzhat = loss.diff(z_hat)
+    dzhat_dw = sp.Matrix([model.diff(wi) for wi in w])
+
+    def output(at: sp.Matrix) -> sp.Expr:
+        return model.subs(dict(zip(w, at, strict=True)))
+
+    def gradient(at: sp.Matrix) -> sp.Matrix:
+        inner = dzhat_dw.subs(dict(zip(w, at, strict=True)))
+        return s.chain(dL_dzhat.subs(z_hat, output(at)), inner)
+
+    trajectory = [p.w_start]
+    for _ in range(p.iterations):
+        here = trajectory[-1]
+        trajectory.append(s.rnd(here - s.sign * p.eta * gradient(here)))
+    rows = [[k, output(wk), output(wk) - p.z, *wk] for k, wk in enumerate(trajectory)]
+
+    r.z_hat = output(p.w_start) - p.z if s.on("error_for_output") else output(p.w_start)
+    r.loss = loss.subs(z_hat, output(p.w_start))
+    r.grad = gradient(p.w_start)
+    r.w_new = trajectory[1]
+    r.table = Table(COLUMNS, sp.Matrix(rows))
+
+    exact = s.mistake is None and s.rounding is None
+    wrong, rounded = compare_with(p.slide, rows if exact else right_rows(p))
+    if len(wrong) != 1:
+        raise ValueError(f"the published table must have exactly one wrong cell, not {wrong}")
+    r.slide_error = frozenset(rounded) if s.on("rounding_only") else wrong[0]
+    if s.on("slide_value"):
+        i, j = cell_index(wrong[0])
+        rows[i][j] = -rows[i][j]
+        r.table = Table(COLUMNS, sp.Matrix(rows))
+
+
+def right_rows(p: SimpleNamespace) -> list[list[sp.Expr]]:
+    sheet = Sheet()
+    derive(p, Slip(), sheet)
+    return [list(sheet.table.rows.row(i)) for i in range(sheet.table.rows.rows)]
+
+
+def cell_index(key: str) -> tuple[int, int]:
+    iteration, column = key.split(",")
+    return int(iteration), COLUMNS.index(column)
+
+
+def compare_with(published: Published, rows: list[list[sp.Expr]]) -> tuple[list[str], list[str]]:
+    """The cells of a published table that are wrong, and those that are merely rounded."""
+    wrong, rounded = [], []
+    for i, row in enumerate(rows):
+        for j, column in enumerate(COLUMNS[1:], start=1):
+            gap = abs(published.value(i, j) - row[j])
+            if gap > published.half_unit(i, j):
+                wrong.append(f"{i},{column}")
+            elif gap != 0:
+                rounded.append(f"{i},{column}")
+    return wrong, rounded
+
+
+EXERCISE = Exercise(
+    name="attention_step",
+    title="One weight diagonal learning by gradient descent",
+    source="seed 000",
+    parameters=PARAMETERS,
+    derive=derive,
+    questions=(
+        number("z_hat", mistakes=("error_for_output",)),
+        number("loss", mistakes=("factor_two",)),
+        vector("grad", 4, points=2, mistakes=("sign", "chain_factor", "factor_two")),
+        vector("w_new", 4, points=2, mistakes=("sign", "chain_factor", "factor_two")),
+        table(
+            "table",
+            COLUMNS,
+            PARAMETERS["iterations"] + 1,
+            points=3,
+            mistakes=("slide_value", "sign", "chain_factor", "factor_two"),
+        ),
+        choice("slide_error", CELLS, mistakes=("rounding_only",)),
+    ),
+)
