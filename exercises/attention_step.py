@@ -107,7 +107,7 @@ EXERCISE = Exercise(
     questions=(
         number("z_hat", mistakes=("error_for_output",)),
         number("loss", mistakes=("factor_two",)),
-        vector("grad", 4, points=2, mistakes=("sign", "chain_factor", "factor_two")),
+        vector("grad", 4, points=2, mistakes=("chain_factor", "factor_two")),
         vector("w_new", 4, points=2, mistakes=("sign", "chain_factor", "factor_two")),
         table(
             "table",
