@@ -1,0 +1,9 @@
+"""Auto-graded exercises on how neural networks learn: SymPy-derived references, named mistakes.
+
+The Python API: `reference(qid, variant=None)` and `grade_answer(qid, answer, variant=None, lang="en")`.
+"""
+
+from autograder.grading import Verdict, grade_answer
+from autograder.references import Reference, question_ids, reference
+
+__all__ = ["Reference", "Verdict", "grade_answer", "question_ids", "reference"]

@@ -33,8 +33,11 @@ def unanswered(answer: Any) -> bool:
     return answer is None or answer is Ellipsis or answer is NotImplemented
 
 
-def to_array(answer: Any) -> np.ndarray:
-    """Any numeric answer as a float64 array, or a FormError (not numbers, complex, NaN/inf, …)."""
+def to_array(answer: Any, finite: bool = True) -> np.ndarray:
+    """Any numeric answer as a float64 array, or a FormError (not numbers, complex, NaN/inf, …).
+
+    With `finite=False`, NaN and inf pass (a function's output is judged, not refused, for them).
+    """
     if unanswered(answer):
         raise FormError("unanswered")
     answer = _unwrap(answer)
@@ -64,8 +67,10 @@ def to_array(answer: Any) -> np.ndarray:
         raise FormError("not_numbers", {"type": str(array.dtype)})
     array = array.astype(np.float64)
     bad = ~np.isfinite(array)
-    if bad.any():
-        raise FormError("not_finite", {"where": _position(np.argwhere(bad)[0], array.ndim)})
+    if finite and bad.any():
+        if array.ndim == 0:
+            raise FormError("not_finite")
+        raise FormError("not_finite_at", {"where": _position(np.argwhere(bad)[0])})
     return array
 
 
@@ -76,6 +81,44 @@ def to_shape(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if array.size == math.prod(shape) and _squeezed(array.shape) == _squeezed(shape):
         return array.reshape(shape)
     raise FormError("shape", {"expected": _shape_text(shape), "got": _shape_text(array.shape)})
+
+
+def to_table(answer: Any, columns: tuple[str, ...]) -> np.ndarray:
+    """A table as a float array with the asked columns in order.
+
+    A DataFrame or a dict is read by column name (case, spaces and underscores do not matter;
+    an extra index-like column is ignored), a list of rows or a 2-D array by position.
+    """
+    if unanswered(answer):
+        raise FormError("unanswered")
+    named = _by_name(answer)
+    if named is None:
+        return to_array(answer)
+    found = {_column_key(name): values for name, values in named.items()}
+    missing = [c for c in columns if _column_key(c) not in found]
+    if missing:
+        if len(found) == len(columns):
+            return to_array(list(zip(*found.values(), strict=True)))
+        raise FormError("columns", {"expected": ", ".join(columns), "got": ", ".join(map(str, named))})
+    try:
+        data = [list(found[_column_key(c)]) for c in columns]
+        rows = list(zip(*data, strict=True))
+    except (TypeError, ValueError):
+        raise FormError("ragged") from None
+    return to_array(rows)
+
+
+def _by_name(answer: Any) -> dict[str, Any] | None:
+    module = type(answer).__module__ or ""
+    if module.startswith("pandas") and hasattr(answer, "columns"):
+        return {str(c): answer[c].to_numpy() for c in answer.columns}
+    if isinstance(answer, Mapping):
+        return {str(k): v for k, v in answer.items()}
+    return None
+
+
+def _column_key(name: Any) -> str:
+    return str(name).lower().replace(" ", "").replace("_", "").replace("-", "")
 
 
 def to_choice(answer: Any) -> str:
@@ -164,14 +207,10 @@ def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
-    if shape == ():
-        return "1"
-    return "×".join(str(n) for n in shape)
+    return str(tuple(shape))
 
 
-def _position(index: np.ndarray, ndim: int) -> str:
-    if ndim == 0:
-        return ""
+def _position(index: np.ndarray) -> str:
     return "[" + ", ".join(str(int(i)) for i in index) + "]"
 
 

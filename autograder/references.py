@@ -119,6 +119,8 @@ class Target:
 
 def target(q: Question, result: Any, reference_rule: Rule | None = None) -> Target:
     """The comparable form of a derived result; a mistake's rule is evaluated on the reference's probes."""
+    if isinstance(result, SolutionSet):
+        return Target(result, result)
     if q.kind is Kind.FUNCTION:
         rule: Rule = result
         probes = reference_rule.probes if reference_rule else rule.probes

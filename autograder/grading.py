@@ -1,0 +1,245 @@
+"""Grading one answer: its form, then right or wrong by the tolerance rule, then which mistake it is.
+
+`grade_answer` is the whole of it for one question; every failure of the answer becomes a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import sympy as sp
+
+from autograder import feedback
+from autograder.compare import (
+    Outcome,
+    compare_array,
+    compare_choice,
+    compare_outputs,
+    in_set,
+)
+from autograder.forms import FormError, to_array, to_choice, to_expression_text, to_table
+from autograder.formulas import bounded, equivalent, parse_formula
+from autograder.references import Reference, Target, derive, locate, mistake_targets, reference, target
+from autograder.spec import Kind, Question
+from autograder.values import SolutionSet, to_student
+
+Status = Literal["correct", "wrong", "invalid", "unanswered"]
+
+# A student's function gets this long for all the grader's probes together.
+FUNCTION_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The grade of one answer: `score` in [0, 1], the recognised mistake, feedback in one language."""
+
+    qid: str
+    status: Status
+    score: float
+    mistake: str | None
+    feedback: str
+    error: str | None = None
+
+    @property
+    def correct(self) -> bool:
+        return self.status == "correct"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.qid,
+            "status": self.status,
+            "score": self.score,
+            "correct": self.correct,
+            "mistake": self.mistake,
+            "feedback": self.feedback,
+            "error": self.error,
+        }
+
+
+def grade_answer(
+    qid: str,
+    answer: Any,
+    variant: Mapping[str, Any] | None = None,
+    lang: str = "en",
+    given: Mapping[str, Any] | None = None,
+) -> Verdict:
+    """Grade what a student assigned for question `qid` (e.g. "minima.argmin_L1").
+
+    `given` holds the student's answers to earlier questions of the same assignment: a wrong answer
+    that follows from them by the right rule is named as a follow-on error ("carried").
+    """
+    lang = feedback.check_language(lang)
+    ex, q = locate(qid)
+    ref = reference(qid, variant)
+    try:
+        canonical = canonical_answer(q, answer, ref)
+    except FormError as problem:
+        return _form_verdict(qid, problem, lang)
+    try:
+        outcome = judge(q, canonical, ref.target)
+    except FormError as problem:
+        outcome, form_problem = Outcome(False), problem
+    else:
+        form_problem = None
+    if outcome.correct:
+        return Verdict(qid, "correct", 1.0, None, feedback.message("verdict", "correct", lang))
+    for alternative in ref.alternatives:
+        if _matches(q, canonical, alternative, lenient=False):
+            return Verdict(qid, "correct", 1.0, None, feedback.message("verdict", "alternative", lang))
+    named = _recognise(qid, q, canonical, variant, given, lang)
+    if named is not None:
+        return named
+    if form_problem is not None:
+        return _form_verdict(qid, form_problem, lang)
+    if q.kind is Kind.CHOICE and canonical not in q.options:
+        shown = ", ".join(q.options) if len(q.options) <= 8 else ", ".join([*q.options][:8]) + ", …"
+        problem = FormError("unknown_option", {"answer": canonical, "options": shown})
+        return _form_verdict(qid, problem, lang)
+    if q.kind is Kind.FUNCTION and _any_not_finite(canonical):
+        return _form_verdict(qid, FormError("not_finite"), lang)
+    text = " ".join(
+        t for t in (feedback.message("verdict", "wrong", lang), _where(q, ref, outcome, lang)) if t
+    )
+    return Verdict(qid, "wrong", 0.0, None, text)
+
+
+def canonical_answer(q: Question, answer: Any, ref: Reference) -> Any:
+    """The answer in its kind's canonical form (a FormError when it cannot have one)."""
+    if q.kind in (Kind.NUMBER, Kind.VECTOR, Kind.MATRIX, Kind.POINT_IN_SET):
+        return to_array(answer)
+    if q.kind is Kind.TABLE:
+        return to_table(answer, q.columns)
+    if q.kind is Kind.EXPRESSION:
+        return parse_formula(to_expression_text(answer), q.variables)
+    if q.kind is Kind.CHOICE:
+        return _option(q, to_choice(answer))
+    if q.kind is Kind.FUNCTION:
+        if not callable(answer):
+            raise FormError("not_callable")
+        return call_on_probes(answer, ref.probes)
+    raise AssertionError(f"unknown kind {q.kind}")
+
+
+def call_on_probes(function: Any, probes: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """The student's function on each probe, in a forked child bounded in time.
+
+    Each output is a float array (NaN allowed), a tuple of them, or the FormError it led to.
+    """
+    outputs = bounded(_call_all, (function, probes), FUNCTION_SECONDS)
+    if outputs is None:
+        raise FormError("timeout", {"seconds": FUNCTION_SECONDS})
+    return outputs  # type: ignore[no-any-return]
+
+
+def _call_all(function: Any, probes: Sequence[tuple[Any, ...]]) -> list[Any]:
+    return [_call_one(function, args) for args in probes]
+
+
+def _call_one(function: Any, args: tuple[Any, ...]) -> Any:
+    try:
+        result = function(*[to_student(a) for a in args])
+    except Exception as error:
+        return FormError("raised", {"error": f"{type(error).__name__}: {str(error)[:80]}"})
+    try:
+        if isinstance(result, tuple):
+            return tuple(to_array(part, finite=False) for part in result)
+        return to_array(result, finite=False)
+    except FormError as problem:
+        return problem
+
+
+def _option(q: Question, key: str) -> str:
+    if key in q.options:
+        return key
+    by_label = {label.strip().lower(): k for k, label in q.options.items()}
+    return by_label.get(key, key)
+
+
+def judge(q: Question, canonical: Any, t: Target, lenient: bool = False) -> Outcome:
+    """Compare a canonical answer with one target (the reference, an alternative or a mistake)."""
+    if isinstance(t.value, SolutionSet):
+        return in_set(canonical, t.value, q.tolerance)
+    if q.kind is Kind.FUNCTION:
+        return compare_outputs(canonical, t.value, q.tolerance, lenient)
+    if q.kind is Kind.EXPRESSION:
+        return Outcome(equivalent(canonical, t.value, q.variables, q.tolerance))
+    if q.kind is Kind.CHOICE:
+        return compare_choice(canonical, t.value)
+    return compare_array(canonical, t.value, q.tolerance, lenient)
+
+
+def _matches(q: Question, canonical: Any, t: Target, lenient: bool) -> bool:
+    try:
+        return judge(q, canonical, t, lenient).correct
+    except FormError:
+        return False
+
+
+def _recognise(
+    qid: str,
+    q: Question,
+    canonical: Any,
+    variant: Mapping[str, Any] | None,
+    given: Mapping[str, Any] | None,
+    lang: str,
+) -> Verdict | None:
+    assignment = qid.partition(".")[0]
+    for mistake, t in mistake_targets(qid, variant):
+        if _matches(q, canonical, t, lenient=True):
+            text = feedback.mistake_text(assignment, mistake, lang)
+            return Verdict(qid, "wrong", 0.0, mistake, text)
+    earlier = {k: v for k, v in (given or {}).items() if k != q.name}
+    if earlier:
+        ex, _ = locate(qid)
+        try:
+            follows = target(q, derive(ex, variant, given=earlier)[q.name])
+        except (FormError, TypeError, ValueError):
+            return None
+        if _matches(q, canonical, follows, lenient=True):
+            source = ", ".join(sorted(earlier))
+            text = feedback.mistake_text(assignment, "carried", lang, source=source)
+            return Verdict(qid, "wrong", 0.0, "carried", text)
+    return None
+
+
+def _form_verdict(qid: str, problem: FormError, lang: str) -> Verdict:
+    status: Status = "unanswered" if problem.key == "unanswered" else "invalid"
+    head = feedback.message("verdict", status, lang)
+    text = feedback.message("form", problem.key, lang, **problem.details)
+    return Verdict(qid, status, 0.0, None, f"{head} {text}", problem.key)
+
+
+def _any_not_finite(outputs: list[Any]) -> bool:
+    for out in outputs:
+        parts = out if isinstance(out, tuple) else (out,)
+        if any(isinstance(p, np.ndarray) and not np.isfinite(p).all() for p in parts):
+            return True
+    return False
+
+
+def _where(q: Question, ref: Reference, outcome: Outcome, lang: str) -> str:
+    if outcome.where is None:
+        return feedback.message("where", "set", lang) if q.kind is Kind.POINT_IN_SET else ""
+    if q.kind is Kind.TABLE:
+        row, column = outcome.where
+        return feedback.message("where", "cell", lang, row=row, column=q.columns[column])
+    if q.kind is Kind.FUNCTION:
+        args = ref.probes[outcome.where[0]]
+        return feedback.message("where", "probe", lang, args=_show_args(args))
+    return feedback.message("where", "entry", lang, where=list(outcome.where))
+
+
+def _show_args(args: tuple[Any, ...]) -> str:
+    shown = []
+    for a in args:
+        value = to_student(a)
+        if isinstance(value, np.ndarray):
+            shown.append(np.array2string(value, precision=4, separator=", "))
+        elif isinstance(value, float):
+            shown.append(f"{value:.6g}")
+        else:
+            shown.append(str(value) if not isinstance(value, sp.Basic) else sp.sstr(value))
+    return "(" + ", ".join(shown) + ")"
