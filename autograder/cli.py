@@ -1,0 +1,97 @@
+"""The `autograder` command: a thin shell over the package's functions, one subcommand per job.
+
+Errors a user can fix are printed as one line and exit with 2; nothing here computes by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograder import demo, feedback
+from autograder.audit import PublishedFileError, audit, load
+from autograder.key import answer_key, describe
+from autograder.references import ASSIGNMENTS, UnknownAssignment, exercise, reference
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (UnknownAssignment, PublishedFileError, feedback.UnknownLanguage) as error:
+        print(f"autograder: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograder",
+        description="Exercises on how neural networks learn: references derived by SymPy, "
+        "answers graded with named mistakes.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    answers = commands.add_parser("answers", help="print the answer key")
+    answers.add_argument("assignment", nargs="?", choices=ASSIGNMENTS, help="one assignment (default: all)")
+    answers.add_argument("--json", action="store_true", help="print the key as JSON")
+    answers.set_defaults(run=_answers)
+
+    check = commands.add_parser(
+        "audit", help="list published values (slides, worksheets) that the derivation does not support"
+    )
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE", help="YAML or JSON: question id → value as printed")
+    check.add_argument("--lang", default="de", choices=feedback.LANGUAGES)
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    check.set_defaults(run=_audit)
+
+    run_demo = commands.add_parser("demo", help="grade a small sample class on every assignment")
+    run_demo.add_argument("--lang", default="de", choices=feedback.LANGUAGES)
+    run_demo.set_defaults(run=_demo)
+    return parser
+
+
+def _answers(args: argparse.Namespace) -> int:
+    names = [args.assignment] if args.assignment else list(ASSIGNMENTS)
+    if args.json:
+        key = [item for name in names for item in answer_key(name)]
+        print(json.dumps(key, indent=1, ensure_ascii=False))
+        return 0
+    for name in names:
+        ex = exercise(name)
+        print(f"{ex.name} — {ex.title} ({ex.source})")
+        for q in ex.questions:
+            ref = reference(f"{ex.name}.{q.name}")
+            print(f"  {q.name:<20} {q.kind.value:<13} {q.points:>3g} pt  {describe(ref)}")
+            if q.mistakes:
+                print(f"  {'':<20} mistakes: {', '.join(q.mistakes)}")
+        print()
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    sources = [source for path in args.files for source in load(path)]
+    findings = audit(sources, args.lang)
+    if args.json:
+        print(json.dumps([f.as_dict() for f in findings], indent=1, ensure_ascii=False))
+    else:
+        checked = sum(len(values) for _, values in sources)
+        for f in findings:
+            where = "".join(f"[{i}]" for i in f.where)
+            print(f"{f.source}: {f.qid}{where}: published {f.published}, derived {f.right}")
+            if f.mistake:
+                print(f"    {f.mistake}: {f.explanation}")
+        print(f"{len(findings)} value(s) not supported, in {checked} published answer(s).")
+    return 1 if findings else 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    demo.run(args.lang)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
