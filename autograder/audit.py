@@ -70,7 +70,7 @@ def load(path: Path) -> list[tuple[str, dict[str, Any]]]:
         if path.suffix == ".json":
             data = json.loads(text, parse_float=Decimal, parse_int=Decimal)
         else:
-            data = yaml.load(text, Loader=_PrintedLoader)  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(text, Loader=_PrintedLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         raise PublishedFileError(f"{path}: not valid {path.suffix[1:].upper()} ({error})") from None
     if not isinstance(data, Mapping):
@@ -109,11 +109,13 @@ def _audit_one(
     source: str, qid: str, printed: Any, values: Mapping[str, Any], lang: str
 ) -> list[Finding]:
     try:
-        ex, q = locate(qid)
+        _, q = locate(qid)
     except UnknownQuestion as error:
         raise PublishedFileError(f"{source}: {error}") from None
     if q.kind in (Kind.FUNCTION, Kind.EXPRESSION, Kind.CHOICE):
-        raise PublishedFileError(f"{source}: {qid} is a {q.kind.value} question; only numbers can be audited")
+        raise PublishedFileError(
+            f"{source}: {qid} is a {q.kind.value} question; only numbers can be audited"
+        )
     grid = _grid(printed, source, qid)
     published = np.vectorize(float)(grid)
     half = np.vectorize(_half_unit)(grid)
@@ -165,7 +167,11 @@ def _right_values(value: Any, published: np.ndarray) -> np.ndarray:
     if isinstance(value, SolutionSet):
         return nearest_member(published.reshape(-1), value).reshape(published.shape)
     value = np.asarray(value, dtype=float)
-    return value.reshape(published.shape) if value.size == published.size else np.full(published.shape, np.nan)
+    return (
+        value.reshape(published.shape)
+        if value.size == published.size
+        else np.full(published.shape, np.nan)
+    )
 
 
 def _explain(

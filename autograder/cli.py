@@ -36,14 +36,23 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     answers = commands.add_parser("answers", help="print the answer key")
-    answers.add_argument("assignment", nargs="?", choices=ASSIGNMENTS, help="one assignment (default: all)")
+    answers.add_argument(
+        "assignment", nargs="?", choices=ASSIGNMENTS, help="one assignment (default: all)"
+    )
     answers.add_argument("--json", action="store_true", help="print the key as JSON")
     answers.set_defaults(run=_answers)
 
     check = commands.add_parser(
-        "audit", help="list published values (slides, worksheets) that the derivation does not support"
+        "audit",
+        help="list published values (slides, worksheets) that the derivation does not support",
     )
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE", help="YAML or JSON: question id → value as printed")
+    check.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="YAML or JSON: question id → value as printed",
+    )
     check.add_argument("--lang", default="de", choices=feedback.LANGUAGES)
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
     check.set_defaults(run=_audit)

@@ -131,7 +131,9 @@ def compare_outputs(
         parts_got = got if isinstance(want, tuple) else (got,)
         parts_want = want if isinstance(want, tuple) else (want,)
         if len(parts_got) != len(parts_want):
-            raise FormError("parts", {"expected": len(parts_want), "got": len(parts_got), "probe": i})
+            raise FormError(
+                "parts", {"expected": len(parts_want), "got": len(parts_got), "probe": i}
+            )
         for g, w in zip(parts_got, parts_want, strict=True):
             try:
                 outcome = compare_array(g, w, tol, lenient)

@@ -27,7 +27,7 @@ class Student:
     answer: Callable[[Reference], Any]
 
 
-def _as_student_would(q: Question, t: Target) -> Any:
+def answer_for(q: Question, t: Target) -> Any:
     """What a student would assign to reach this target (a value, a DataFrame, a def, a formula)."""
     value = t.value
     if isinstance(value, SolutionSet):
@@ -58,7 +58,7 @@ def _back(arg: Any) -> Any:
 
 def _first_mistake(ref: Reference) -> Any:
     found = mistake_targets(ref.qid)
-    return _as_student_would(ref.question, found[0][1]) if found else None
+    return answer_for(ref.question, found[0][1]) if found else None
 
 
 def _careless(ref: Reference) -> Any:
@@ -68,11 +68,11 @@ def _careless(ref: Reference) -> Any:
         return None
     if position == 1:
         return "?" if ref.question.kind is not Kind.FUNCTION else 42
-    return _as_student_would(ref.question, ref.target)
+    return answer_for(ref.question, ref.target)
 
 
 CLASS = (
-    Student("Anna", lambda ref: _as_student_would(ref.question, ref.target)),
+    Student("Anna", lambda ref: answer_for(ref.question, ref.target)),
     Student("Ben", _first_mistake),
     Student("Clara", _careless),
 )
@@ -92,7 +92,10 @@ def run(lang: str = "de", out: Callable[[str], None] = print) -> dict[str, float
     possible = 0.0
     for ex in exercises():
         out(f"\n{ex.name} — {ex.title}")
-        out(f"{'question':<20}{'points':>6}  {'reference':<34}" + "".join(f"{s.name:<20}" for s in CLASS))
+        out(
+            f"{'question':<20}{'points':>6}  {'reference':<34}"
+            + "".join(f"{s.name:<20}" for s in CLASS)
+        )
         for q in ex.questions:
             ref = reference(f"{ex.name}.{q.name}")
             row = f"{q.name:<20}{q.points:>6g}  {_clip(describe(ref), 32):<34}"

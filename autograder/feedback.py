@@ -23,7 +23,8 @@ class UnknownLanguage(ValueError):
 @cache
 def messages() -> dict[str, Any]:
     text = resources.files("autograder").joinpath("messages.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)  # type: ignore[no-any-return]
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
 
 
 @cache
@@ -37,7 +38,7 @@ def exercise_texts(assignment: str) -> dict[str, Any]:
 def check_language(lang: str) -> Language:
     if lang not in LANGUAGES:
         raise UnknownLanguage(lang)
-    return lang  # type: ignore[return-value]
+    return lang
 
 
 def pick(texts: dict[str, str], lang: str, **details: Any) -> str:

@@ -45,7 +45,7 @@ def to_array(answer: Any, finite: bool = True) -> np.ndarray:
         raise FormError("boolean")
     if isinstance(answer, str | bytes):
         raise FormError("text", {"text": _short(answer)})
-    if isinstance(answer, Mapping) or callable(answer) and not hasattr(answer, "__array__"):
+    if isinstance(answer, Mapping) or (callable(answer) and not hasattr(answer, "__array__")):
         raise FormError("not_numbers", {"type": type(answer).__name__})
     if isinstance(answer, Sequence | np.ndarray) and _size_hint(answer) > MAX_ELEMENTS:
         raise FormError("too_large", {"size": _size_hint(answer)})
@@ -99,7 +99,9 @@ def to_table(answer: Any, columns: tuple[str, ...]) -> np.ndarray:
     if missing:
         if len(found) == len(columns):
             return to_array(list(zip(*found.values(), strict=True)))
-        raise FormError("columns", {"expected": ", ".join(columns), "got": ", ".join(map(str, named))})
+        raise FormError(
+            "columns", {"expected": ", ".join(columns), "got": ", ".join(map(str, named))}
+        )
     try:
         data = [list(found[_column_key(c)]) for c in columns]
         rows = list(zip(*data, strict=True))
@@ -150,10 +152,8 @@ def to_expression_text(answer: Any) -> str:
 def _choice_part(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         raise FormError("boolean")
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
     if isinstance(value, numbers.Real) and float(value).is_integer():
-        return str(int(value))
+        return str(int(float(value)))
     if isinstance(value, str):
         return value.strip().lower()
     raise FormError("not_option", {"type": type(value).__name__})

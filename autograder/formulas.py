@@ -75,7 +75,10 @@ def parse_formula(text: str, variables: tuple[str, ...]) -> sp.Expr:
 
 
 # parse_expr's own output refers to these; nothing else of SymPy or Python is reachable.
-_SYMPY_NAMES = {name: getattr(sp, name) for name in ("Integer", "Rational", "Float", "Symbol", "Add", "Mul", "Pow")}
+_SYMPY_NAMES = {
+    name: getattr(sp, name)
+    for name in ("Integer", "Rational", "Float", "Symbol", "Add", "Mul", "Pow")
+}
 
 
 def _names(text: str) -> list[str]:
@@ -98,7 +101,10 @@ def sample_points(
     rng = np.random.default_rng(seed)
     symbols = [sp.Symbol(v) for v in variables]
     return [
-        {s: sp.Float(float(x), 30) for s, x in zip(symbols, rng.uniform(-3, 3, len(symbols)), strict=True)}
+        {
+            s: sp.Float(float(x), 30)
+            for s, x in zip(symbols, rng.uniform(-3, 3, len(symbols)), strict=True)
+        }
         for _ in range(count)
     ]
 

@@ -22,7 +22,15 @@ from autograder.compare import (
 )
 from autograder.forms import FormError, to_array, to_choice, to_expression_text, to_table
 from autograder.formulas import bounded, equivalent, parse_formula
-from autograder.references import Reference, Target, derive, locate, mistake_targets, reference, target
+from autograder.references import (
+    Reference,
+    Target,
+    derive,
+    locate,
+    mistake_targets,
+    reference,
+    target,
+)
 from autograder.spec import Kind, Question
 from autograder.values import SolutionSet, to_student
 
@@ -72,23 +80,24 @@ def grade_answer(
     that follows from them by the right rule is named as a follow-on error ("carried").
     """
     lang = feedback.check_language(lang)
-    ex, q = locate(qid)
+    _, q = locate(qid)
     ref = reference(qid, variant)
     try:
         canonical = canonical_answer(q, answer, ref)
     except FormError as problem:
         return _form_verdict(qid, problem, lang)
+    form_problem: FormError | None = None
     try:
         outcome = judge(q, canonical, ref.target)
     except FormError as problem:
         outcome, form_problem = Outcome(False), problem
-    else:
-        form_problem = None
     if outcome.correct:
         return Verdict(qid, "correct", 1.0, None, feedback.message("verdict", "correct", lang))
     for alternative in ref.alternatives:
         if _matches(q, canonical, alternative, lenient=False):
-            return Verdict(qid, "correct", 1.0, None, feedback.message("verdict", "alternative", lang))
+            return Verdict(
+                qid, "correct", 1.0, None, feedback.message("verdict", "alternative", lang)
+            )
     named = _recognise(qid, q, canonical, variant, given, lang)
     if named is not None:
         return named
@@ -96,8 +105,8 @@ def grade_answer(
         return _form_verdict(qid, form_problem, lang)
     if q.kind is Kind.CHOICE and canonical not in q.options:
         shown = ", ".join(q.options) if len(q.options) <= 8 else ", ".join([*q.options][:8]) + ", …"
-        problem = FormError("unknown_option", {"answer": canonical, "options": shown})
-        return _form_verdict(qid, problem, lang)
+        unknown = FormError("unknown_option", {"answer": canonical, "options": shown})
+        return _form_verdict(qid, unknown, lang)
     if q.kind is Kind.FUNCTION and _any_not_finite(canonical):
         return _form_verdict(qid, FormError("not_finite"), lang)
     text = " ".join(
@@ -131,7 +140,8 @@ def call_on_probes(function: Any, probes: Sequence[tuple[Any, ...]]) -> list[Any
     outputs = bounded(_call_all, (function, probes), FUNCTION_SECONDS)
     if outputs is None:
         raise FormError("timeout", {"seconds": FUNCTION_SECONDS})
-    return outputs  # type: ignore[no-any-return]
+    found: list[Any] = outputs
+    return found
 
 
 def _call_all(function: Any, probes: Sequence[tuple[Any, ...]]) -> list[Any]:

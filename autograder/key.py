@@ -96,10 +96,9 @@ def short(target: Target | Any, digits: int = 4) -> str:
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
             return _num(float(value), digits)
-        text = np.array2string(
-            value, formatter={"float_kind": lambda v: _num(v, digits)}, separator=", ", max_line_width=10_000
-        )
-        return " ".join(text.split())
+        rows = value.reshape(-1, value.shape[-1]) if value.ndim > 1 else value[None]
+        text = "; ".join(", ".join(_num(v, digits) for v in row) for row in rows)
+        return f"[{text}]"
     if isinstance(value, list):
         return f"{len(value)} probes"
     if isinstance(value, frozenset):

@@ -46,7 +46,8 @@ class UnknownAssignment(KeyError):
 def exercise(name: str) -> Exercise:
     if name not in ASSIGNMENTS:
         raise UnknownAssignment(name)
-    return importlib.import_module(f"exercises.{name}").EXERCISE  # type: ignore[no-any-return]
+    found: Exercise = importlib.import_module(f"exercises.{name}").EXERCISE
+    return found
 
 
 def exercises() -> list[Exercise]:
@@ -81,7 +82,12 @@ def _thaw(frozen: Any) -> dict[str, Any] | None:
     return None if frozen is None else {k: v for k, v in frozen}
 
 
-def derive(ex: Exercise, variant: Variant = None, slip: Slip = Slip(), given: Variant = None) -> dict[str, Any]:
+NO_SLIP = Slip()
+
+
+def derive(
+    ex: Exercise, variant: Variant = None, slip: Slip = NO_SLIP, given: Variant = None
+) -> dict[str, Any]:
     """Every result of an exercise's worksheet for one variant, with one slip (or none)."""
     if given:
         return _derive(ex, variant, slip, given)
@@ -106,7 +112,11 @@ def _as_sympy(value: Any) -> Any:
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
         return sp.Float(float(array), 17)
-    return sp.Matrix(array.tolist()) if array.ndim == 2 else sp.Matrix([sp.Float(v, 17) for v in array])
+    return (
+        sp.Matrix(array.tolist())
+        if array.ndim == 2
+        else sp.Matrix([sp.Float(v, 17) for v in array])
+    )
 
 
 @dataclass(frozen=True)
@@ -178,7 +188,11 @@ class Reference:
 
 def _from_student(arg: Any) -> Any:
     if isinstance(arg, int | float | np.floating | np.integer):
-        return sp.nsimplify(arg, rational=True) if isinstance(arg, float | np.floating) else sp.Integer(arg)
+        return (
+            sp.nsimplify(arg, rational=True)
+            if isinstance(arg, float | np.floating)
+            else sp.Integer(arg)
+        )
     if isinstance(arg, np.ndarray | list | tuple):
         return sp.Matrix(np.asarray(arg, dtype=float).tolist())
     return arg
@@ -188,7 +202,7 @@ def reference(qid: str, variant: Variant = None) -> Reference:
     """The reference for question `qid` (e.g. "minima.argmin_L1") of a variant (default: the seed's)."""
     ex, q = locate(qid)
     main = target(q, derive(ex, variant)[q.name])
-    alternatives = ()
+    alternatives: tuple[Target, ...] = ()
     if q.rounding is not None:
         rounded = derive(ex, variant, Slip(rounding=q.rounding))[q.name]
         alternatives = (target(q, rounded, _rule(main)),)
@@ -211,7 +225,9 @@ def slips(q: Question) -> list[tuple[str, Slip]]:
     return result
 
 
-def mistake_targets(qid: str, variant: Variant = None, given: Variant = None) -> list[tuple[str, Target]]:
+def mistake_targets(
+    qid: str, variant: Variant = None, given: Variant = None
+) -> list[tuple[str, Target]]:
     """The answer each known mistake leads to, in the order the spec lists the mistakes."""
     ex, q = locate(qid)
     ref_rule = _rule(reference(qid, variant).target)

@@ -18,6 +18,8 @@ PARAMETERS = {
     "z": "0.5",
     "eta": "0.1",
     "iterations": 5,
+    # A variant without a slide of its own gets one printed to 3 decimals with this cell's sign lost.
+    "slide_cell": "5,w22",
     # The iteration table as the lecture slide prints it (one cell of it is wrong).
     "slide": Published.of(
         [
@@ -32,7 +34,9 @@ PARAMETERS = {
 }
 
 CELLS = {
-    f"{i},{c}": f"iteration {i}, {c}" for i in range(PARAMETERS["iterations"] + 1) for c in COLUMNS[1:]
+    f"{i},{c}": f"iteration {i}, {c}"
+    for i in range(PARAMETERS["iterations"] + 1)
+    for c in COLUMNS[1:]
 }
 
 
@@ -64,7 +68,8 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.table = Table(COLUMNS, sp.Matrix(rows))
 
     exact = s.mistake is None and s.rounding is None
-    wrong, rounded = compare_with(p.slide, rows if exact else right_rows(p))
+    right = rows if exact else right_rows(p)
+    wrong, rounded = compare_with(published_table(p, right), right)
     if len(wrong) != 1:
         raise ValueError(f"the published table must have exactly one wrong cell, not {wrong}")
     r.slide_error = frozenset(rounded) if s.on("rounding_only") else wrong[0]
@@ -78,6 +83,16 @@ def right_rows(p: SimpleNamespace) -> list[list[sp.Expr]]:
     sheet = Sheet()
     derive(p, Slip(), sheet)
     return [list(sheet.table.rows.row(i)) for i in range(sheet.table.rows.rows)]
+
+
+def published_table(p: SimpleNamespace, rows: list[list[sp.Expr]]) -> Published:
+    """The lecture's slide, or for a variant a slide printed to 3 decimals with one sign lost."""
+    if p.slide is not None:
+        return p.slide
+    printed = [[str(k), *(f"{float(v):.3f}" for v in row[1:])] for k, row in enumerate(rows)]
+    i, j = cell_index(p.slide_cell)
+    printed[i][j] = f"{-float(rows[i][j]):.3f}"
+    return Published.of(printed)
 
 
 def cell_index(key: str) -> tuple[int, int]:

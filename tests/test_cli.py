@@ -1,0 +1,155 @@
+"""The `autograder` command as a user runs it, and the README's promises about it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "exercises" / "published" / "seeds.yaml"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a user calls it."""
+    exe = Path(sys.executable).with_name("autograder")
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def test_answers_json_prints_the_key_of_all_57_questions() -> None:
+    result = run("answers", "--json")
+    assert result.returncode == 0, result.stderr
+    key = json.loads(result.stdout)
+    assert len(key) == 57
+    assert len({item["id"] for item in key}) == 57
+    by_id = {item["id"]: item for item in key}
+    assert by_id["attention_step.z_hat"]["reference"] == pytest.approx(4.0)
+    assert by_id["minima.argmin_L1"]["reference"]["condition"] == "4*w1 + 7*w2 - 20 = 0"
+    assert all(item["mistakes"] for item in key)
+
+
+def test_answers_of_one_assignment_as_text() -> None:
+    result = run("answers", "gradient_descent")
+    assert result.returncode == 0
+    assert "iterates" in result.stdout and "1.5, 2.25, 2.625" in result.stdout
+    assert "softmax" not in result.stdout
+
+
+def test_an_unknown_assignment_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["answers", "nope"])
+    assert stop.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_audit_of_the_seeds_names_their_errors() -> None:
+    result = run("audit", str(SEEDS), "--lang", "en", "--json")
+    assert result.returncode == 1, result.stderr
+    findings = json.loads(result.stdout)
+    found = {(f["source"].split(",")[0], f["id"], tuple(f["where"])): f for f in findings}
+    slide = found[("seed 000", "attention_step.table", (5, 4))]
+    assert (slide["published"], slide["right"], slide["mistake"]) == (
+        "0.15",
+        "-0.15",
+        "slide_value",
+    )
+    p3 = found[("seed 001", "softmax_ce.p2", (2,))]
+    assert (p3["published"], p3["right"]) == ("0.066", "0.067")
+    dW2 = [f for f in findings if f["id"] == "softmax_ce.dW2"]
+    assert dW2 and all(f["mistake"] == "carried" for f in dW2)
+    numpy_loop = [f for f in findings if f["id"] == "backprop_chain.weights"]
+    assert numpy_loop and all(f["mistake"] == "chain_factor" for f in numpy_loop)
+    assert {f["source"] for f in numpy_loop} == {"seed 003, NumPy loop"}
+    # what the seeds print right is not listed
+    assert not [
+        f for f in findings if f["source"].startswith(("seed 004", "seed 002", "seed 003, PyTorch"))
+    ]
+    assert not [
+        f for f in findings if f["id"] in ("softmax_ce.p1", "softmax_ce.dz1", "softmax_ce.dW1")
+    ]
+
+
+def test_audit_text_output_and_a_clean_file(tmp_path: Path) -> None:
+    clean = tmp_path / "clean.json"
+    clean.write_text(
+        json.dumps({"attention_step.z_hat": 4.0, "attention_step.grad": [3.5, 7, 3.5, 0]})
+    )
+    result = run("audit", str(clean))
+    assert result.returncode == 0
+    assert "0 value(s) not supported, in 2 published answer(s)." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"minima.nope": 1}', "no question 'minima.nope'"),
+        ('{"minima.grad_f": 1}', "only numbers can be audited"),
+        ('{"attention_step.z_hat": "four"}', "must be a number"),
+        ("[1, 2]", "expected a mapping"),
+    ],
+)
+def test_audit_of_a_bad_file_says_what_is_wrong(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "published.json"
+    path.write_text(content)
+    result = run("audit", str(path))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_demo_grades_the_sample_class() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stderr
+    assert "attention_step" in result.stdout and "backprop_neuron" in result.stdout
+    totals = re.findall(r"(Anna|Ben|Clara): ([\d.]+)/([\d.]+)", result.stdout)
+    scores = {name: float(got) / float(possible) for name, got, possible in totals}
+    assert scores["Anna"] == 1.0
+    assert scores["Ben"] == 0.0
+    assert 0.0 < scores["Clara"] < 1.0
+
+
+def quickstart() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"^## Quickstart\s*\n.*?^```\w*\n(.*?)^```", text, re.S | re.M)
+    assert block, "README has no Quickstart block"
+    return [
+        line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")
+    ]
+
+
+def test_the_quickstart_is_two_commands_and_ci_runs_the_second() -> None:
+    commands = quickstart()
+    assert len(commands) == 2
+    assert "demo" in commands[0]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert commands[1] in ci
+
+
+def test_every_autograder_command_in_the_readme_runs() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^\.venv/bin/autograder (.+)$", text, re.M)
+    assert len(commands) >= 3
+    for command in commands:
+        result = run(*command.split())
+        assert result.returncode in (0, 1), (command, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_the_readme_python_example_holds() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text, re.S)
+    assert code
+    namespace: dict[str, object] = {}
+    exec(code.group(1), namespace)  # the README's own example, run as written
+    verdict = namespace["v"]
+    assert verdict.mistake == "sign"
