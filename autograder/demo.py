@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sympy as sp
 
@@ -18,7 +17,7 @@ from autograder.grading import Verdict, grade_answer
 from autograder.key import describe
 from autograder.references import Reference, Target, exercises, mistake_targets, reference
 from autograder.spec import Kind, Question
-from autograder.values import Rule, SolutionSet, numeric, to_student
+from autograder.values import Rule, SolutionSet, to_student
 
 
 @dataclass(frozen=True)
@@ -34,11 +33,7 @@ def answer_for(q: Question, t: Target) -> Any:
         return to_student(value.member)
     if q.kind is Kind.FUNCTION:
         rule: Rule = t.exact
-
-        def answer(*args: Any) -> Any:
-            return numeric(rule.rule(*[_back(a) for a in args]))
-
-        return answer
+        return rule.numeric()
     if q.kind is Kind.TABLE:
         return pd.DataFrame(value, columns=list(q.columns))
     if q.kind is Kind.EXPRESSION:
@@ -46,14 +41,6 @@ def answer_for(q: Question, t: Target) -> Any:
     if q.kind is Kind.CHOICE:
         return sorted(value)[0] if isinstance(value, frozenset) else value
     return value.tolist()
-
-
-def _back(arg: Any) -> Any:
-    if isinstance(arg, np.ndarray):
-        return sp.Matrix(arg.tolist())
-    if isinstance(arg, float):
-        return sp.nsimplify(arg, rational=True)
-    return arg
 
 
 def _first_mistake(ref: Reference) -> Any:

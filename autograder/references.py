@@ -177,25 +177,9 @@ class Reference:
         return exact.probes if isinstance(exact, Rule) else ()
 
     def function(self) -> Any:
-        """For a function question: the reference as a callable on NumPy inputs."""
+        """For a function question: the reference as a NumPy function (lambdified SymPy)."""
         rule: Rule = self.target.exact
-
-        def call(*args: Any) -> Any:
-            return numeric(rule.rule(*[_from_student(a) for a in args]))
-
-        return call
-
-
-def _from_student(arg: Any) -> Any:
-    if isinstance(arg, int | float | np.floating | np.integer):
-        return (
-            sp.nsimplify(arg, rational=True)
-            if isinstance(arg, float | np.floating)
-            else sp.Integer(arg)
-        )
-    if isinstance(arg, np.ndarray | list | tuple):
-        return sp.Matrix(np.asarray(arg, dtype=float).tolist())
-    return arg
+        return rule.numeric()
 
 
 def reference(qid: str, variant: Variant = None) -> Reference:

@@ -56,6 +56,56 @@ class Rule:
     def expected(self) -> list[Any]:
         return [self.rule(*args) for args in self.probes]
 
+    def numeric(self) -> Callable[..., Any]:
+        """The rule as a NumPy function: lambdified once per shape of the arguments.
+
+        Integer arguments (counts, labels) and gradients stay concrete; where the rule cannot run
+        on symbols (it compares numbers, say), it is evaluated exactly on the given numbers.
+        """
+        compiled: dict[Any, Callable[..., Any] | None] = {}
+
+        def call(*args: Any) -> Any:
+            signature = tuple(_signature(a) for a in args)
+            if signature not in compiled:
+                compiled[signature] = self._lambdify(args)
+            function = compiled[signature]
+            if function is None:
+                return numeric(self.rule(*[_exact(a) for a in args]))
+            values = [np.asarray(a, dtype=float).reshape(-1) for a in args if _is_symbolic(a)]
+            flat = [v for array in values for v in array]
+            result = function(*flat)
+            return (
+                tuple(np.asarray(r, dtype=float) for r in result)
+                if self.parts > 1
+                else np.asarray(result, dtype=float)
+            )
+
+        return call
+
+    def _lambdify(self, args: tuple[Any, ...]) -> Callable[..., Any] | None:
+        symbols: list[sp.Symbol] = []
+        symbolic_args = []
+        for i, a in enumerate(args):
+            if not _is_symbolic(a):
+                symbolic_args.append(_exact(a))
+                continue
+            shape = np.shape(a)
+            names = sp.symbols(f"a{i}_0:{max(int(np.prod(shape)), 1)}", real=True)
+            symbols.extend(names)
+            symbolic_args.append(
+                sp.Matrix(np.array(names).reshape(shape).tolist()) if shape else names[0]
+            )
+        try:
+            result = self.rule(*symbolic_args)
+            parts = result if self.parts > 1 else (result,)
+            shaped = [_symbolic_shape(part) for part in parts]
+            functions = [sp.lambdify(symbols, part, "numpy") for part in shaped]
+        except (TypeError, ValueError, AttributeError, NotImplementedError):
+            return None
+        if self.parts > 1:
+            return lambda *xs: tuple(f(*xs) for f in functions)
+        return functions[0]
+
 
 @dataclass(frozen=True)
 class Gradient:
@@ -92,6 +142,38 @@ class Gradient:
         object.__setattr__(self, "loss", state["loss"])
         object.__setattr__(self, "variables", state["variables"])
         object.__setattr__(self, "_numeric", [])
+
+
+def _signature(arg: Any) -> Any:
+    if _is_symbolic(arg):
+        return ("array", np.shape(arg))
+    return ("value", arg if isinstance(arg, int | str) else id(arg))
+
+
+def _is_symbolic(arg: Any) -> bool:
+    """Real numbers and float arrays become symbols; ints, strings and gradients stay as they are."""
+    if isinstance(arg, bool | int | np.integer | str | Gradient):
+        return False
+    return isinstance(arg, float | np.floating | np.ndarray | list | tuple)
+
+
+def _exact(arg: Any) -> Any:
+    if isinstance(arg, bool | str | Gradient):
+        return arg
+    if isinstance(arg, int | np.integer):
+        return sp.Integer(int(arg))
+    array = np.asarray(arg, dtype=float)
+    if array.ndim == 0:
+        return sp.Rational(repr(float(array)))
+    return sp.Matrix(
+        [[sp.Rational(repr(float(v))) for v in row] for row in np.atleast_2d(array.T).T]
+    )
+
+
+def _symbolic_shape(result: Any) -> Any:
+    if isinstance(result, sp.MatrixBase):
+        return list(result) if 1 in result.shape else result.tolist()
+    return result
 
 
 def to_student(arg: Any) -> Any:

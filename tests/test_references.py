@@ -1,0 +1,130 @@
+"""The derivation machinery: slips, the worksheet, exact parameters, lambdified rules, the key."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from autograder import question_ids, reference
+from autograder.compare import close
+from autograder.key import answer_key
+from autograder.references import ASSIGNMENTS, locate, mistake_targets
+from autograder.spec import Kind, Sheet, Slip, Tolerance, exact, round_half_up
+from autograder.values import SolutionSet, to_student
+
+IDS = question_ids()
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "rounded"),
+    [("0.0005", 3, "0.001"), ("-0.0005", 3, "-0.001"), ("0.00049", 3, "0"), ("0.7685", 3, "0.769"), ("2.5", 0, "3")],
+)
+def test_rounding_by_hand_is_half_away_from_zero(value: str, digits: int, rounded: str) -> None:
+    assert round_half_up(sp.Rational(value), digits) == sp.Rational(rounded)
+
+
+def test_slip_helpers_are_the_identity_without_a_mistake() -> None:
+    s = Slip()
+    x = sp.Matrix([1, 2])
+    assert (s.sign, s.scale, s.chain(3, x), s.log(sp.E), s.rnd(sp.Rational(1, 3))) == (
+        1,
+        1,
+        3 * x,
+        1,
+        sp.Rational(1, 3),
+    )
+    assert s.window(list(range(10)), 1, 3) == [1, 2, 3]
+    assert s.outer(sp.Matrix([1, 2, 3]), sp.Matrix([4, 5])).shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("slip", "check"),
+    [
+        (Slip("sign"), lambda s: s.sign == -1),
+        (Slip("factor_two", 0), lambda s: s.scale == 2),
+        (Slip("factor_two", 1), lambda s: s.scale == sp.Rational(1, 2)),
+        (Slip("chain_factor"), lambda s: s.chain(3, sp.Matrix([1, 2])) == sp.Matrix([3, 3])),
+        (Slip("log10"), lambda s: s.log(100) == sp.log(100, 10)),
+        (Slip("transposed"), lambda s: s.outer(sp.Matrix([1, 2, 3]), sp.Matrix([4, 5])).shape == (2, 3)),
+        (Slip("shifted", 0), lambda s: s.window(list(range(10)), 1, 3) == [0, 1, 2]),
+        (Slip("shifted", 1), lambda s: s.window(list(range(10)), 1, 3) == [2, 3, 4]),
+        (Slip("loss_after_update"), lambda s: s.window(list(range(10)), 0, 3) == [1, 2, 3]),
+        (Slip("rounded", rounding=3), lambda s: s.rnd(sp.Rational(2, 3)) == sp.Rational(667, 1000)),
+    ],
+)
+def test_each_slip_changes_its_one_step(slip: Slip, check: object) -> None:
+    assert check(slip)  # type: ignore[operator]
+
+
+def test_a_given_result_flows_into_what_follows() -> None:
+    r = Sheet({"p": sp.Integer(5)})
+    r.p = sp.Integer(2)
+    r.q = r.p + 1
+    assert (r.p, r.q) == (5, 6)
+    with pytest.raises(AttributeError, match="no result named 'z'"):
+        _ = r.z
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("0.25", sp.Rational(1, 4)), (0.1, sp.Rational(1, 10)), (3, sp.Integer(3)), ("1e-8", sp.Rational(1, 10**8))],
+)
+def test_parameters_are_exact(written: object, value: sp.Rational) -> None:
+    assert exact(written) == value
+
+
+def test_a_list_parameter_is_a_column_vector() -> None:
+    assert exact([1, "0.5"]) == sp.Matrix([1, sp.Rational(1, 2)])
+
+
+def test_an_unknown_parameter_in_a_variant_is_refused() -> None:
+    with pytest.raises(ValueError, match="no parameter named nope"):
+        reference("attention_step.z_hat", {"nope": 1})
+
+
+@pytest.mark.parametrize("qid", IDS)
+def test_every_mistake_differs_from_the_reference(qid: str) -> None:
+    _, q = locate(qid)
+    ref = reference(qid)
+    for mistake, target in mistake_targets(qid):
+        if isinstance(target.value, SolutionSet) or q.kind in (Kind.EXPRESSION, Kind.CHOICE):
+            assert target.value != ref.value, (qid, mistake)
+        elif q.kind is Kind.FUNCTION:
+            same = [
+                _same(got, want) for got, want in zip(target.value, ref.value, strict=True)
+            ]
+            assert not all(same), (qid, mistake)
+        else:
+            assert not _same(target.value, ref.value), (qid, mistake)
+
+
+def _same(a: object, b: object) -> bool:
+    parts_a = a if isinstance(a, tuple) else (a,)
+    parts_b = b if isinstance(b, tuple) else (b,)
+    for x, y in zip(parts_a, parts_b, strict=True):
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if x.shape != y.shape or not np.all(close(x, y, Tolerance())):
+            return False
+    return True
+
+
+FUNCTIONS = [qid for qid in IDS if locate(qid)[1].kind is Kind.FUNCTION]
+
+
+@pytest.mark.parametrize("qid", FUNCTIONS)
+def test_the_lambdified_reference_agrees_with_the_exact_rule(qid: str) -> None:
+    ref = reference(qid)
+    function = ref.function()
+    for args, expected in zip(ref.probes, ref.value, strict=True):
+        got = function(*[to_student(a) for a in args])
+        assert _same(got, expected), (qid, args)
+
+
+def test_the_key_is_json_for_every_assignment() -> None:
+    for assignment in ASSIGNMENTS:
+        key = answer_key(assignment)
+        assert json.loads(json.dumps(key)) == key
+        assert all(entry["id"].startswith(assignment + ".") for entry in key)
