@@ -142,9 +142,13 @@ def target(q: Question, result: Any, reference_rule: Rule | None = None) -> Targ
             return Target(sp.sympify(result), result)
         return Target(result, result)
     value = numeric(result)
-    if q.shape is not None and value.size == int(np.prod(q.shape)):
+    if q.shape is not None and _same_but_for_ones(value.shape, q.shape):
         value = value.reshape(q.shape)
     return Target(value, result)
+
+
+def _same_but_for_ones(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return tuple(n for n in a if n != 1) == tuple(n for n in b if n != 1)
 
 
 @dataclass(frozen=True)

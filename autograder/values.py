@@ -52,6 +52,8 @@ class Rule:
     probes: tuple[tuple[Any, ...], ...]
     # the result as a sequence of parts, for rules returning a tuple such as (W_new, b_new)
     parts: int = 1
+    # False where the rule on symbols would grow too large to lambdify (long nonlinear iterations)
+    lambdify: bool = True
 
     def expected(self) -> list[Any]:
         return [self.rule(*args) for args in self.probes]
@@ -67,7 +69,7 @@ class Rule:
         def call(*args: Any) -> Any:
             signature = tuple(_signature(a) for a in args)
             if signature not in compiled:
-                compiled[signature] = self._lambdify(args)
+                compiled[signature] = self._lambdify(args) if self.lambdify else None
             function = compiled[signature]
             if function is None:
                 return numeric(self.rule(*[_exact(a) for a in args]))

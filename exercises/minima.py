@@ -1,0 +1,161 @@
+"""Gradients and minimisers: f(x, y) = x² + y³ + xy, L1 = (4w1 + 7w2 − 20)², L2 = max(0, 2w1 + 3w2 − 4w3)²,
+L3 = |w − e^(−w)| and the slope of the sigmoid (seed 002).
+"""
+
+from types import SimpleNamespace
+from typing import Any
+
+import sympy as sp
+
+from autograder.spec import (
+    Exercise,
+    Sheet,
+    Slip,
+    expression,
+    function,
+    number,
+    point_in_set,
+    vector,
+)
+from autograder.values import Rule, SolutionSet
+
+PARAMETERS = {
+    "point": [1, 1],
+    # L1 = (a1 w1 + a2 w2 − c)²
+    "a": [4, 7],
+    "c": 20,
+    # L2 = max(0, b1 w1 + b2 w2 + b3 w3)²
+    "b": [2, 3, -4],
+    # how far off a kink or hinge the grader's probes lie
+    "margins": ["0.05", "0.3", "1.5"],
+}
+
+x, y = sp.symbols("x y", real=True)
+w, w1, w2, w3 = sp.symbols("w w1 w2 w3", real=True)
+u = sp.Symbol("u", real=True)
+
+
+def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
+    gradient_of_f(p, s, r)
+    l1(p, s, r)
+    l2(p, s, r)
+    l3(p, s, r)
+    sigmoid_slope(s, r)
+
+
+def gradient_of_f(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
+    f = x**2 + y**3 + x * y
+    if s.on("cross_term"):  # xy treated as if it did not depend on x and y
+        f = f - x * y
+    grad = sp.Matrix([f.diff(x), f.diff(y)])
+    r.grad_f_at_11 = grad.subs({x: p.point[0], y: p.point[1]})
+    points = [(1, 1), (0, 0), (-1.5, 2), (0.5, -0.25), (2, -3)]
+    r.grad_f = Rule(
+        lambda a, b: grad.subs({x: a, y: b}),
+        tuple((sp.Rational(str(a)), sp.Rational(str(b))) for a, b in points),
+    )
+
+
+def chain_through(outer: sp.Expr, inner: sp.Expr, variables: list[sp.Symbol], s: Slip) -> sp.Matrix:
+    """∇ outer(inner(w)) = outer′(inner) · ∇inner, the inner derivative lost in the chain-factor slip."""
+    d_outer = outer.diff(u).subs(u, inner)
+    return s.chain(d_outer, sp.Matrix([inner.diff(v) for v in variables]))
+
+
+def l1(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
+    ws = [w1, w2]
+    inner = p.a[0] * w1 + s.sign * p.a[1] * w2 - p.c  # the sign slip: a term moved without its sign
+    grad = chain_through(s.scale * u**2, inner, ws, s)
+    points = [(1, 1), (0, 0), (2.5, 1.5), (-1, 2), (3, -0.5)]
+    r.dL1 = Rule(
+        lambda a, b: grad.subs({w1: a, w2: b}),
+        tuple((sp.Rational(str(a)), sp.Rational(str(b))) for a, b in points),
+    )
+    r.dL1_dw1 = grad[0]
+    (minimisers,) = sp.solve(list(grad), ws, dict=True)
+    r.argmin_L1 = SolutionSet(
+        (w1, w2), affine_condition(sp.Eq, w1 - minimisers[w1]), sp.Matrix([minimisers[w1].subs(w2, 0), 0])
+    )
+
+
+def affine_condition(relation: type, expr: sp.Expr) -> Any:
+    """expr = 0 (or ≤ 0) with whole coefficients: 4*w1 + 7*w2 - 20, not w1 - 5 + 7*w2/4."""
+    numerator, denominator = sp.fraction(sp.together(expr))
+    return relation(sp.expand(numerator * sp.sign(denominator)), 0)
+
+
+def l2(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
+    ws = [w1, w2, w3]
+    inner = s.sign * (p.b.T * sp.Matrix(ws))[0]
+    outer = u**2 if s.on("kink_ignored") else sp.Max(0, u) ** 2
+    grad = chain_through(s.scale * outer, inner, ws, s)
+    hinge = (p.b.T * sp.Matrix(ws))[0]
+    r.dL2 = Rule(lambda a, b, c: grad.subs({w1: a, w2: b, w3: c}), hinge_probes(hinge, ws, p.margins))
+    zero_set = sp.solveset(sp.Eq(sp.Max(0, u), 0), u, sp.S.Reals)
+    condition = affine_condition(sp.Le, inner - zero_set.sup)
+    r.argmin_L2 = SolutionSet((w1, w2, w3), condition, -p.b if not s.on("sign") else p.b)
+
+
+def hinge_probes(hinge: sp.Expr, ws: list[sp.Symbol], margins: list[Any]) -> tuple[tuple[Any, ...], ...]:
+    """Points on both sides of the hinge {hinge = 0}: from a few base points, along the normal."""
+    normal = sp.Matrix([hinge.diff(v) for v in ws])
+    probes = []
+    for base in ([0, 0, 0], [1, -2, 1], [sp.Rational(1, 2), 1, 2]):
+        at = sp.Matrix(base)
+        for margin in margins:
+            for side in (1, -1):
+                # move along the normal until hinge(w) = ±margin
+                t = (side * margin - hinge.subs(dict(zip(ws, at, strict=True)))) / normal.dot(normal)
+                probes.append(tuple(at + t * normal))
+    return tuple(probes)
+
+
+def l3(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
+    inner_value = w - sp.exp(-w)
+    # d/dw e^(−w) = e^(−w) · d(−w)/dw: the slip loses that inner factor −1
+    inner_slope = 1 - s.chain(sp.exp(-w), sp.diff(-w, w))
+    outer_slope = sp.Integer(1) if s.on("kink_ignored") else sp.sign(inner_value)
+    slope = outer_slope * inner_slope
+    (kink,) = sp.solve(inner_value, w)
+    sides = sorted({sp.Rational(round(float(kink + side * m), 2)).limit_denominator(100) for m in p.margins for side in (1, -1)})
+    r.dL3 = Rule(lambda at: slope.subs(w, at), tuple((at,) for at in sides))
+    loss = sp.Abs(inner_value)
+    r.argmin_L3 = loss.subs(w, kink) if s.on("value_for_point") else kink
+
+
+def sigmoid_slope(s: Slip, r: Sheet) -> None:
+    sigma = 1 / (1 + sp.exp(-x))
+    slope = sigma.diff(x)
+    (steepest,) = sp.solve(slope.diff(x), x)
+    value = sp.simplify(slope.subs(x, steepest))
+    if s.on("point_for_value"):
+        r.sigmoid_grad_max = steepest
+    elif s.on("sigmoid_value"):
+        r.sigmoid_grad_max = sigma.subs(x, steepest)
+    else:
+        r.sigmoid_grad_max = value
+    r.sigmoid_grad_argmax = value if s.on("value_for_point") else steepest
+
+
+EXERCISE = Exercise(
+    name="minima",
+    title="Gradients and minimisers",
+    source="seed 002",
+    parameters=PARAMETERS,
+    derive=derive,
+    questions=(
+        vector("grad_f_at_11", 2, mistakes=("cross_term",)),
+        function("grad_f", ("x", "y"), points=2, mistakes=("cross_term",)),
+        function("dL1", ("w1", "w2"), points=2, mistakes=("chain_factor", "factor_two")),
+        expression("dL1_dw1", ("w1", "w2"), points=2, mistakes=("chain_factor", "factor_two")),
+        point_in_set("argmin_L1", 2, points=2, mistakes=("sign",)),
+        function(
+            "dL2", ("w1", "w2", "w3"), points=2, mistakes=("kink_ignored", "chain_factor", "factor_two")
+        ),
+        point_in_set("argmin_L2", 3, points=2, mistakes=("sign",)),
+        function("dL3", ("w",), points=2, mistakes=("chain_factor", "kink_ignored")),
+        number("argmin_L3", mistakes=("value_for_point",)),
+        number("sigmoid_grad_max", mistakes=("point_for_value", "sigmoid_value")),
+        number("sigmoid_grad_argmax", mistakes=("value_for_point",)),
+    ),
+)
