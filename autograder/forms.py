@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,15 +17,16 @@ import numpy as np
 MAX_ELEMENTS = 100_000
 
 
-@dataclass(frozen=True)
 class FormError(Exception):
     """The answer has the wrong form; `key` names the message, `details` fill it in."""
 
-    key: str
-    details: Mapping[str, Any] = field(default_factory=dict)
+    def __init__(self, key: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(key, dict(details or {}))
+        self.key = key
+        self.details: dict[str, Any] = dict(details or {})
 
     def __str__(self) -> str:
-        return f"{self.key}: {dict(self.details)}"
+        return f"{self.key}: {self.details}"
 
 
 def unanswered(answer: Any) -> bool:

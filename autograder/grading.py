@@ -20,7 +20,14 @@ from autograder.compare import (
     compare_outputs,
     in_set,
 )
-from autograder.forms import FormError, to_array, to_choice, to_expression_text, to_table
+from autograder.forms import (
+    FormError,
+    to_array,
+    to_choice,
+    to_expression_text,
+    to_table,
+    unanswered,
+)
 from autograder.formulas import bounded, equivalent, parse_formula
 from autograder.references import (
     Reference,
@@ -126,6 +133,8 @@ def canonical_answer(q: Question, answer: Any, ref: Reference) -> Any:
     if q.kind is Kind.CHOICE:
         return _option(q, to_choice(answer))
     if q.kind is Kind.FUNCTION:
+        if unanswered(answer):
+            raise FormError("unanswered")
         if not callable(answer):
             raise FormError("not_callable")
         return call_on_probes(answer, ref.probes)

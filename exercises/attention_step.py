@@ -71,7 +71,10 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     right = rows if exact else right_rows(p)
     wrong, rounded = compare_with(published_table(p, right), right)
     if len(wrong) != 1:
-        raise ValueError(f"the published table must have exactly one wrong cell, not {wrong}")
+        raise ValueError(
+            f"the published table must have exactly one wrong cell, not {len(wrong)}; "
+            "a variant with numbers of its own needs 'slide': None (a slide is then made for it)"
+        )
     r.slide_error = frozenset(rounded) if s.on("rounding_only") else wrong[0]
     if s.on("slide_value"):
         i, j = cell_index(wrong[0])

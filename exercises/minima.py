@@ -73,9 +73,8 @@ def l1(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     )
     r.dL1_dw1 = grad[0]
     (minimisers,) = sp.solve(list(grad), ws, dict=True)
-    r.argmin_L1 = SolutionSet(
-        (w1, w2), affine_condition(sp.Eq, w1 - minimisers[w1]), sp.Matrix([minimisers[w1].subs(w2, 0), 0])
-    )
+    member = sp.Matrix([minimisers[w1].subs(w2, 1), 1])
+    r.argmin_L1 = SolutionSet((w1, w2), affine_condition(sp.Eq, w1 - minimisers[w1]), member)
 
 
 def affine_condition(relation: type, expr: sp.Expr) -> Any:

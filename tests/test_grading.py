@@ -241,7 +241,7 @@ def test_a_torch_tensor_that_requires_grad_is_an_answer() -> None:
 
 def test_a_variant_is_just_other_parameters() -> None:
     default = reference("attention_step.z_hat").value
-    other = reference("attention_step.z_hat", {"x": [1, 1, 1, 1]}).value
+    other = reference("attention_step.z_hat", {"x": [1, 1, 1, 1], "slide": None}).value
     assert (float(default), float(other)) == (4.0, 4.0)
     moved = {"z": "1.5", "slide": None}  # the lecture's slide belongs to the default numbers only
     np.testing.assert_allclose(

@@ -90,7 +90,9 @@ def test_every_mistake_differs_from_the_reference(qid: str) -> None:
     _, q = locate(qid)
     ref = reference(qid)
     for mistake, target in mistake_targets(qid):
-        if isinstance(target.value, SolutionSet) or q.kind in (Kind.EXPRESSION, Kind.CHOICE):
+        if isinstance(target.value, SolutionSet):
+            assert not isinstance(ref.value, SolutionSet) or target.value.condition != ref.value.condition
+        elif q.kind in (Kind.EXPRESSION, Kind.CHOICE):
             assert target.value != ref.value, (qid, mistake)
         elif q.kind is Kind.FUNCTION:
             same = [
