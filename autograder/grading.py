@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -38,7 +38,7 @@ from autograder.references import (
     reference,
     target,
 )
-from autograder.spec import Kind, Question
+from autograder.spec import Kind, Question, Tolerance
 from autograder.values import SolutionSet, to_student
 
 Status = Literal["correct", "wrong", "invalid", "unanswered"]
@@ -100,8 +100,9 @@ def grade_answer(
         outcome, form_problem = Outcome(False), problem
     if outcome.correct:
         return Verdict(qid, "correct", 1.0, None, feedback.message("verdict", "correct", lang))
+    by_hand = _by_hand(q)
     for alternative in ref.alternatives:
-        if _matches(q, canonical, alternative, lenient=False):
+        if _matches(by_hand, canonical, alternative, lenient=False):
             return Verdict(
                 qid, "correct", 1.0, None, feedback.message("verdict", "alternative", lang)
             )
@@ -120,6 +121,14 @@ def grade_answer(
         t for t in (feedback.message("verdict", "wrong", lang), _where(q, ref, outcome, lang)) if t
     )
     return Verdict(qid, "wrong", 0.0, None, text)
+
+
+def _by_hand(q: Question) -> Question:
+    """The question as a calculation by hand answers it: to `rounding` decimals, half a unit either way."""
+    if q.rounding is None:
+        return q
+    half_unit = 0.5 * 10.0**-q.rounding * (1 + 1e-9)
+    return replace(q, tolerance=Tolerance(q.tolerance.rtol, max(q.tolerance.atol, half_unit)))
 
 
 def canonical_answer(q: Question, answer: Any, ref: Reference) -> Any:

@@ -38,7 +38,7 @@ def train(x_value: Any, start: Any, t: Any, lr: Any, n: Any, s: Slip) -> tuple[l
     weights, costs = [start], []
     for _ in range(int(n) + 1):
         activation, dC_da, da_di, di_dw = factors(weights[-1], x_value, t, s)
-        costs.append(s.rnd((activation - t) ** 2))
+        costs.append((activation - t) ** 2)  # written down, but nothing is computed from it
         weights.append(s.rnd(weights[-1] - lr * s.chain(dC_da * da_di, di_dw)))
     return weights, costs
 
