@@ -95,15 +95,22 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def sample_points(variables: tuple[str, ...], count: int = 12, seed: int = 20261123) -> list[dict[str, sp.Float]]:
+def sample_points(
+    variables: tuple[str, ...], count: int = 12, seed: int = 20261123
+) -> list[dict[str, sp.Float]]:
     rng = np.random.default_rng(seed)
     return [
-        {v: sp.Float(float(x), 30) for v, x in zip(variables, rng.uniform(-3, 3, len(variables)), strict=True)}
+        {
+            v: sp.Float(float(x), 30)
+            for v, x in zip(variables, rng.uniform(-3, 3, len(variables)), strict=True)
+        }
         for _ in range(count)
     ]
 
 
-def agree_at_points(expr: sp.Expr, target: sp.Expr, variables: tuple[str, ...], tol: Tolerance) -> bool:
+def agree_at_points(
+    expr: sp.Expr, target: sp.Expr, variables: tuple[str, ...], tol: Tolerance
+) -> bool:
     """Equal by the tolerance rule at random points (where the target is defined and real)."""
     checked = 0
     for point in sample_points(variables):

@@ -14,7 +14,11 @@ from autograder.values import Rule
 PARAMETERS = {"x": "1.5", "w0": "0.8", "t": "0.5", "lr": "0.1", "updates": 10}
 
 # Other neurons the grader hands to train: (x, w, t, lr, n).
-OTHER_RUNS = (("2.0", "-0.5", "0.9", "0.5", 4), ("-1.0", "1.2", "0.1", "0.3", 6), ("0.5", "0.0", "0.5", "1.0", 3))
+OTHER_RUNS = (
+    ("2.0", "-0.5", "0.9", "0.5", 4),
+    ("-1.0", "1.2", "0.1", "0.3", 6),
+    ("0.5", "0.0", "0.5", "1.0", 3),
+)
 DIGITS = 30
 
 a, i, w, x = sp.symbols("a i w x", real=True)
@@ -33,7 +37,9 @@ def factors(at: Any, x_value: Any, t: Any, s: Slip) -> tuple[Any, Any, Any, Any]
     return activation, dC_da, da_di, di_dw
 
 
-def train(x_value: Any, start: Any, t: Any, lr: Any, n: Any, s: Slip) -> tuple[list[Any], list[Any]]:
+def train(
+    x_value: Any, start: Any, t: Any, lr: Any, n: Any, s: Slip
+) -> tuple[list[Any], list[Any]]:
     """The weights w0 … w(n+1) and the costs before each update (one more than asked, for the slips)."""
     weights, costs = [start], []
     for _ in range(int(n) + 1):
@@ -68,11 +74,18 @@ EXERCISE = Exercise(
         vector("factors", 3, points=2, mistakes=("factor_two", "sign")),
         number("dC_dw", mistakes=("chain_factor", "factor_two", "sign")),
         vector(
-            "weights", 10, points=3, rounding=3, mistakes=("chain_factor", "sign", "factor_two", "shifted")
+            "weights",
+            10,
+            points=3,
+            rounding=3,
+            mistakes=("chain_factor", "sign", "factor_two", "shifted"),
         ),
         vector("costs", 10, points=2, rounding=3, mistakes=("loss_after_update", "chain_factor")),
         function(
-            "train", ("x", "w", "t", "lr", "n"), points=3, mistakes=("chain_factor", "sign", "shifted")
+            "train",
+            ("x", "w", "t", "lr", "n"),
+            points=3,
+            mistakes=("chain_factor", "sign", "shifted"),
         ),
     ),
 )

@@ -52,7 +52,11 @@ def neuron(X: sp.Matrix, W: sp.Matrix, b: Any, target: Any, lr: Any, s: Slip, r:
     r.dL_db = r.dL_dZ * weighted.diff(bias)
     r.W_new = W - lr * r.dL_dW
     r.b_new = b - lr * r.dL_db
-    r.loss_new = r.loss if s.on("old_loss") else sp.N(loss.subs(pred, sigma((X.T * r.W_new)[0] + r.b_new)), DIGITS)
+    r.loss_new = (
+        r.loss
+        if s.on("old_loss")
+        else sp.N(loss.subs(pred, sigma((X.T * r.W_new)[0] + r.b_new)), DIGITS)
+    )
 
 
 def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
@@ -65,7 +69,11 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
 
     own = (p.X, p.W, p.b, p.target, p.lr)
     others = tuple(
-        (sp.Matrix([sp.Rational(v) for v in X]), sp.Matrix([sp.Rational(v) for v in W]), *map(sp.Rational, rest))
+        (
+            sp.Matrix([sp.Rational(v) for v in X]),
+            sp.Matrix([sp.Rational(v) for v in W]),
+            *map(sp.Rational, rest),
+        )
         for X, W, *rest in OTHER_NEURONS
     )
     r.neuron_step = Rule(step, (own, *others), parts=2)

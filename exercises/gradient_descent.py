@@ -49,7 +49,9 @@ def adam(gradient: Callable[[Any], Any], start: Any, p: SimpleNamespace, s: Slip
         g = gradient(here)
         m = p.beta1 * m + (1 - p.beta1) * g
         v = p.beta2 * v + (1 - p.beta2) * g**2
-        m_hat, v_hat = (m, v) if s.on("no_bias_correction") else (m / (1 - p.beta1**t), v / (1 - p.beta2**t))
+        m_hat, v_hat = (
+            (m, v) if s.on("no_bias_correction") else (m / (1 - p.beta1**t), v / (1 - p.beta2**t))
+        )
         here = sp.N(here - s.sign * p.eta * m_hat / (sp.sqrt(v_hat) + p.adam_eps), DIGITS)
         trajectory.append(here)
     return trajectory
@@ -102,7 +104,12 @@ def probes(p: SimpleNamespace) -> tuple[tuple[Any, ...], ...]:
     return (
         (Gradient(f"(w - {p.target})**2", ("w",)), p.w0, p.eta, p.steps),
         (Gradient("(4*w1 + 7*w2 - 20)**2", ("w1", "w2")), [0, 0], sp.Rational(1, 200), 5),
-        (Gradient("w1**2 + 3*w2**2 + w3**2 - w1*w3", ("w1", "w2", "w3")), [1, -1, 2], sp.Rational(1, 10), 4),
+        (
+            Gradient("w1**2 + 3*w2**2 + w3**2 - w1*w3", ("w1", "w2", "w3")),
+            [1, -1, 2],
+            sp.Rational(1, 10),
+            4,
+        ),
         (Gradient("(w + 1)**4 / 4", ("w",)), 2, sp.Rational(1, 10), 2),
     )
 
@@ -112,7 +119,9 @@ def l1_limit(p: SimpleNamespace, s: Slip) -> Any:
     ws = sp.Matrix([w1, w2])
     inner = (p.a.T * ws)[0] - p.c
     if s.on("other_minimiser"):
-        return SolutionSet((w1, w2), sp.Eq(inner, 0), sp.Matrix(sp.solve(inner.subs(w2, 0), w1) + [0]))
+        return SolutionSet(
+            (w1, w2), sp.Eq(inner, 0), sp.Matrix([*sp.solve(inner.subs(w2, 0), w1), 0])
+        )
     gradient = sp.Matrix([(inner**2).diff(v) for v in ws])
     direction = gradient.subs(dict(zip(ws, p.start, strict=True)))
     if direction == sp.zeros(2, 1):

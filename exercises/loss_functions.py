@@ -53,7 +53,8 @@ def bce(p_hat: sp.Matrix, y: sp.Matrix, s: Slip) -> Any:
 
 def cce(p_hat: sp.Matrix, y: sp.Matrix, s: Slip) -> Any:
     rows = [
-        sum(y[i, k] * s.log(p_hat[i, k]) for k in range(y.cols) if y[i, k] != 0) for i in range(y.rows)
+        sum(y[i, k] * s.log(p_hat[i, k]) for k in range(y.cols) if y[i, k] != 0)
+        for i in range(y.rows)
     ]
     return -s.sign * mean(rows, s)
 
@@ -84,7 +85,9 @@ def probes(p: SimpleNamespace) -> dict[str, tuple[tuple[Any, ...], ...]]:
     def exact(values: np.ndarray) -> sp.Matrix:
         return sp.Matrix(np.round(values, 2).tolist()).applyfunc(lambda v: sp.Rational(str(v)))
 
-    found: dict[str, list[tuple[Any, ...]]] = {name: [] for name in ("mse", "mae", "bce", "cce", "ce_int")}
+    found: dict[str, list[tuple[Any, ...]]] = {
+        name: [] for name in ("mse", "mae", "bce", "cce", "ce_int")
+    }
     for _ in range(int(p.probes)):
         y = rng.uniform(-3, 3, n)
         gap = rng.uniform(margin + 0.01, 2, n) * rng.choice([-1, 1], n)

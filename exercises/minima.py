@@ -89,13 +89,17 @@ def l2(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     outer = u**2 if s.on("kink_ignored") else sp.Max(0, u) ** 2
     grad = chain_through(s.scale * outer, inner, ws, s)
     hinge = (p.b.T * sp.Matrix(ws))[0]
-    r.dL2 = Rule(lambda a, b, c: grad.subs({w1: a, w2: b, w3: c}), hinge_probes(hinge, ws, p.margins))
+    r.dL2 = Rule(
+        lambda a, b, c: grad.subs({w1: a, w2: b, w3: c}), hinge_probes(hinge, ws, p.margins)
+    )
     zero_set = sp.solveset(sp.Eq(sp.Max(0, u), 0), u, sp.S.Reals)
     condition = affine_condition(sp.Le, inner - zero_set.sup)
     r.argmin_L2 = SolutionSet((w1, w2, w3), condition, -p.b if not s.on("sign") else p.b)
 
 
-def hinge_probes(hinge: sp.Expr, ws: list[sp.Symbol], margins: list[Any]) -> tuple[tuple[Any, ...], ...]:
+def hinge_probes(
+    hinge: sp.Expr, ws: list[sp.Symbol], margins: list[Any]
+) -> tuple[tuple[Any, ...], ...]:
     """Points on both sides of the hinge {hinge = 0}: from a few base points, along the normal."""
     normal = sp.Matrix([hinge.diff(v) for v in ws])
     probes = []
@@ -104,7 +108,9 @@ def hinge_probes(hinge: sp.Expr, ws: list[sp.Symbol], margins: list[Any]) -> tup
         for margin in margins:
             for side in (1, -1):
                 # move along the normal until hinge(w) = ±margin
-                t = (side * margin - hinge.subs(dict(zip(ws, at, strict=True)))) / normal.dot(normal)
+                t = (side * margin - hinge.subs(dict(zip(ws, at, strict=True)))) / normal.dot(
+                    normal
+                )
                 probes.append(tuple(at + t * normal))
     return tuple(probes)
 
@@ -116,7 +122,13 @@ def l3(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     outer_slope = sp.Integer(1) if s.on("kink_ignored") else sp.sign(inner_value)
     slope = outer_slope * inner_slope
     (kink,) = sp.solve(inner_value, w)
-    sides = sorted({sp.Rational(round(float(kink + side * m), 2)).limit_denominator(100) for m in p.margins for side in (1, -1)})
+    sides = sorted(
+        {
+            sp.Rational(round(float(kink + side * m), 2)).limit_denominator(100)
+            for m in p.margins
+            for side in (1, -1)
+        }
+    )
     r.dL3 = Rule(lambda at: slope.subs(w, at), tuple((at,) for at in sides))
     loss = sp.Abs(inner_value)
     r.argmin_L3 = loss.subs(w, kink) if s.on("value_for_point") else kink
@@ -149,7 +161,10 @@ EXERCISE = Exercise(
         expression("dL1_dw1", ("w1", "w2"), points=2, mistakes=("chain_factor", "factor_two")),
         point_in_set("argmin_L1", 2, points=2, mistakes=("sign",)),
         function(
-            "dL2", ("w1", "w2", "w3"), points=2, mistakes=("kink_ignored", "chain_factor", "factor_two")
+            "dL2",
+            ("w1", "w2", "w3"),
+            points=2,
+            mistakes=("kink_ignored", "chain_factor", "factor_two"),
         ),
         point_in_set("argmin_L2", 3, points=2, mistakes=("sign",)),
         function("dL3", ("w",), points=2, mistakes=("chain_factor", "kink_ignored")),

@@ -4,6 +4,7 @@ p = softmax(z), L = −Σ yᵢ ln pᵢ, ∂L/∂z = p − y, ∂L/∂W_out = (p 
 """
 
 from types import SimpleNamespace
+
 import numpy as np
 import sympy as sp
 
@@ -42,8 +43,12 @@ def softmax(z: sp.Matrix, s: Slip) -> sp.Matrix:
 
 
 def naive_softmax(z: sp.Matrix, s: Slip) -> sp.Matrix:
-    """e^z / Σ e^z in float64: NaN everywhere once e^max(z) overflows or Σ e^z underflows to 0."""
-    if sp.exp(sp.Max(*z)) > FLOAT_MAX or sum(z.applyfunc(sp.exp)) < FLOAT_TINY:
+    """e^z / Σ e^z as float64 computes it: an overflowing e^zᵢ is inf, so inf/inf = NaN there and
+    0 elsewhere; when every e^zᵢ underflows, 0/0 = NaN everywhere."""
+    overflow = [sp.exp(v) > FLOAT_MAX for v in z]
+    if any(overflow):
+        return sp.Matrix([sp.nan if o else 0 for o in overflow])
+    if sum(z.applyfunc(sp.exp)) < FLOAT_TINY:
         return sp.Matrix([sp.nan] * len(z))
     return softmax(z, s)
 
@@ -58,7 +63,9 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
 
     r.softmax = Rule(lambda z: softmax(sp.Matrix(z), s), tuple(column(z) for z in MODERATE))
     stable = naive_softmax if s.on("not_stable") else softmax
-    r.stable_softmax = Rule(lambda z: stable(sp.Matrix(z), s), tuple(column(z) for z in MODERATE + EXTREME))
+    r.stable_softmax = Rule(
+        lambda z: stable(sp.Matrix(z), s), tuple(column(z) for z in MODERATE + EXTREME)
+    )
 
     probabilities = list(softmax(p.logits, Slip()))
     ranked = sorted(range(len(probabilities)), key=lambda i: probabilities[i])

@@ -16,7 +16,9 @@ def sigmoid(v: float) -> float:
     return 1 / (1 + np.exp(-v))
 
 
-def chain_loop(with_x: bool = True, rounding: int | None = None, n: int = 10) -> tuple[list[float], list[float]]:
+def chain_loop(
+    with_x: bool = True, rounding: int | None = None, n: int = 10
+) -> tuple[list[float], list[float]]:
     """Plain Python: w after each update and C before it; rounding as seed 003's loop does."""
 
     def rnd(v: float) -> float:
@@ -112,7 +114,9 @@ def test_neuron_against_the_seeds_printed_output(name: str, printed: object) -> 
     np.testing.assert_allclose(reference(f"backprop_neuron.{name}").value, printed, atol=5e-9)
 
 
-def neuron_numpy(x: np.ndarray, w: np.ndarray, b: float, target: float, lr: float) -> dict[str, object]:
+def neuron_numpy(
+    x: np.ndarray, w: np.ndarray, b: float, target: float, lr: float
+) -> dict[str, object]:
     z = float(x @ w + b)
     pred = sigmoid(z)
     d_pred = 2 * (pred - target)
@@ -139,7 +143,9 @@ def test_neuron_against_numpy_and_finite_differences() -> None:
 def test_neuron_step_on_every_probe_against_numpy() -> None:
     ref = reference("backprop_neuron.neuron_step")
     for args, (w_new, b_new) in zip(ref.probes, ref.value, strict=True):
-        x, w, b, target, lr = (np.array(a, dtype=float).reshape(-1) if np.ndim(a) else float(a) for a in args)
+        x, w, b, target, lr = (
+            np.array(a, dtype=float).reshape(-1) if np.ndim(a) else float(a) for a in args
+        )
         expected = neuron_numpy(x, w, b, target, lr)  # type: ignore[arg-type]
         np.testing.assert_allclose(w_new, expected["W_new"], rtol=1e-12)
         np.testing.assert_allclose(b_new, expected["b_new"], rtol=1e-12)
@@ -151,4 +157,6 @@ def test_neuron_mistakes_against_numpy() -> None:
     d_z = float(reference("backprop_neuron.dL_dZ").value)
     np.testing.assert_allclose(found["sign"].value, w + 0.1 * d_z * x, rtol=1e-12)
     np.testing.assert_allclose(found["chain_factor"].value, w - 0.1 * d_z, rtol=1e-12)
-    assert float(dict(mistake_targets("backprop_neuron.Z"))["bias_missing"].value) == pytest.approx(0.39)
+    assert float(dict(mistake_targets("backprop_neuron.Z"))["bias_missing"].value) == pytest.approx(
+        0.39
+    )

@@ -25,7 +25,9 @@ def sgd(start: float = 0.0, eta: float = ETA, steps: int = STEPS, sign: float = 
     return ws
 
 
-def adam(bias_correction: bool = True, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> list[float]:
+def adam(
+    bias_correction: bool = True, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
+) -> list[float]:
     """torch.optim.Adam's documented update, written out."""
     w, m, v, out = 0.0, 0.0, 0.0, []
     for t in range(1, STEPS + 1):
@@ -53,30 +55,48 @@ def adagrad(accumulate: bool = True, eps: float = 1e-10) -> list[float]:
 def test_iterates_and_losses_against_a_loop_and_the_seed() -> None:
     ws = sgd()
     np.testing.assert_allclose(reference("gradient_descent.iterates").value, ws[1:])
-    np.testing.assert_allclose(reference("gradient_descent.losses").value, [(w - 3) ** 2 for w in ws])
+    np.testing.assert_allclose(
+        reference("gradient_descent.losses").value, [(w - 3) ** 2 for w in ws]
+    )
     # seed 002's PyTorch run prints x = 1.5, 2.25, 2.625 and f = 9.0000, 2.2500, 0.5625, 0.1406
     np.testing.assert_allclose(reference("gradient_descent.iterates").value, [1.5, 2.25, 2.625])
-    np.testing.assert_allclose(reference("gradient_descent.losses").value, [9, 2.25, 0.5625, 0.1406], atol=5e-5)
+    np.testing.assert_allclose(
+        reference("gradient_descent.losses").value, [9, 2.25, 0.5625, 0.1406], atol=5e-5
+    )
 
 
 def test_mistaken_iterates_against_loops() -> None:
     found = {m: t.value for m, t in mistake_targets("gradient_descent.iterates")}
     np.testing.assert_allclose(found["sign"], sgd(sign=-1)[1:])
     losses = {m: t.value for m, t in mistake_targets("gradient_descent.losses")}
-    np.testing.assert_allclose(losses["loss_after_update"], [(w - 3) ** 2 for w in sgd(steps=4)[1:]])
+    np.testing.assert_allclose(
+        losses["loss_after_update"], [(w - 3) ** 2 for w in sgd(steps=4)[1:]]
+    )
 
 
-@pytest.mark.parametrize(("mistake", "loop"), [(None, adam()), ("no_bias_correction", adam(bias_correction=False))])
+@pytest.mark.parametrize(
+    ("mistake", "loop"), [(None, adam()), ("no_bias_correction", adam(bias_correction=False))]
+)
 def test_adam_against_the_torch_formulas(mistake: str | None, loop: list[float]) -> None:
     found = dict(mistake_targets("gradient_descent.adam_iterates"))
-    value = reference("gradient_descent.adam_iterates").value if mistake is None else found[mistake].value
+    value = (
+        reference("gradient_descent.adam_iterates").value
+        if mistake is None
+        else found[mistake].value
+    )
     np.testing.assert_allclose(value, loop, rtol=1e-12)
 
 
-@pytest.mark.parametrize(("mistake", "loop"), [(None, adagrad()), ("no_accumulation", adagrad(accumulate=False))])
+@pytest.mark.parametrize(
+    ("mistake", "loop"), [(None, adagrad()), ("no_accumulation", adagrad(accumulate=False))]
+)
 def test_adagrad_against_the_torch_formulas(mistake: str | None, loop: list[float]) -> None:
     found = dict(mistake_targets("gradient_descent.adagrad_iterates"))
-    value = reference("gradient_descent.adagrad_iterates").value if mistake is None else found[mistake].value
+    value = (
+        reference("gradient_descent.adagrad_iterates").value
+        if mistake is None
+        else found[mistake].value
+    )
     np.testing.assert_allclose(value, loop, rtol=1e-12)
 
 
@@ -91,7 +111,9 @@ def test_optimisers_against_torch_itself_when_installed() -> None:
             ((x - 3) ** 2).sum().backward()
             opt.step()
             out.append(x.item())
-        np.testing.assert_allclose(reference(f"gradient_descent.{name}_iterates").value, out, rtol=1e-9)
+        np.testing.assert_allclose(
+            reference(f"gradient_descent.{name}_iterates").value, out, rtol=1e-9
+        )
 
 
 def test_the_limit_on_L1_against_a_long_numpy_descent() -> None:

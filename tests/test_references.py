@@ -20,7 +20,13 @@ IDS = question_ids()
 
 @pytest.mark.parametrize(
     ("value", "digits", "rounded"),
-    [("0.0005", 3, "0.001"), ("-0.0005", 3, "-0.001"), ("0.00049", 3, "0"), ("0.7685", 3, "0.769"), ("2.5", 0, "3")],
+    [
+        ("0.0005", 3, "0.001"),
+        ("-0.0005", 3, "-0.001"),
+        ("0.00049", 3, "0"),
+        ("0.7685", 3, "0.769"),
+        ("2.5", 0, "3"),
+    ],
 )
 def test_rounding_by_hand_is_half_away_from_zero(value: str, digits: int, rounded: str) -> None:
     assert round_half_up(sp.Rational(value), digits) == sp.Rational(rounded)
@@ -48,7 +54,10 @@ def test_slip_helpers_are_the_identity_without_a_mistake() -> None:
         (Slip("factor_two", 1), lambda s: s.scale == sp.Rational(1, 2)),
         (Slip("chain_factor"), lambda s: s.chain(3, sp.Matrix([1, 2])) == sp.Matrix([3, 3])),
         (Slip("log10"), lambda s: s.log(100) == sp.log(100, 10)),
-        (Slip("transposed"), lambda s: s.outer(sp.Matrix([1, 2, 3]), sp.Matrix([4, 5])).shape == (2, 3)),
+        (
+            Slip("transposed"),
+            lambda s: s.outer(sp.Matrix([1, 2, 3]), sp.Matrix([4, 5])).shape == (2, 3),
+        ),
         (Slip("shifted", 0), lambda s: s.window(list(range(10)), 1, 3) == [0, 1, 2]),
         (Slip("shifted", 1), lambda s: s.window(list(range(10)), 1, 3) == [2, 3, 4]),
         (Slip("loss_after_update"), lambda s: s.window(list(range(10)), 0, 3) == [1, 2, 3]),
@@ -70,7 +79,12 @@ def test_a_given_result_flows_into_what_follows() -> None:
 
 @pytest.mark.parametrize(
     ("written", "value"),
-    [("0.25", sp.Rational(1, 4)), (0.1, sp.Rational(1, 10)), (3, sp.Integer(3)), ("1e-8", sp.Rational(1, 10**8))],
+    [
+        ("0.25", sp.Rational(1, 4)),
+        (0.1, sp.Rational(1, 10)),
+        (3, sp.Integer(3)),
+        ("1e-8", sp.Rational(1, 10**8)),
+    ],
 )
 def test_parameters_are_exact(written: object, value: sp.Rational) -> None:
     assert exact(written) == value
@@ -91,13 +105,14 @@ def test_every_mistake_differs_from_the_reference(qid: str) -> None:
     ref = reference(qid)
     for mistake, target in mistake_targets(qid):
         if isinstance(target.value, SolutionSet):
-            assert not isinstance(ref.value, SolutionSet) or target.value.condition != ref.value.condition
+            assert (
+                not isinstance(ref.value, SolutionSet)
+                or target.value.condition != ref.value.condition
+            )
         elif q.kind in (Kind.EXPRESSION, Kind.CHOICE):
             assert target.value != ref.value, (qid, mistake)
         elif q.kind is Kind.FUNCTION:
-            same = [
-                _same(got, want) for got, want in zip(target.value, ref.value, strict=True)
-            ]
+            same = [_same(got, want) for got, want in zip(target.value, ref.value, strict=True)]
             assert not all(same), (qid, mistake)
         else:
             assert not _same(target.value, ref.value), (qid, mistake)
