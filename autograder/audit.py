@@ -186,16 +186,25 @@ def _explain(
         for other, v in values.items()
         if other != qid and other.partition(".")[0] == assignment
     }
-    if earlier:
-        ex, _ = locate(qid)
-        try:
-            follows = target(q, derive(ex, given=earlier)[q.name])
-        except (FormError, TypeError, ValueError, sp.SympifyError):
-            return None, ""
-        if _supports(follows.value, published, half):
-            source = ", ".join(sorted(earlier))
-            return "carried", feedback.mistake_text(assignment, "carried", lang, source=source)
+    # the fewest published values it follows from: one alone if one will do, else all of them
+    for given in [{name: v} for name, v in earlier.items()] + (
+        [earlier] if len(earlier) > 1 else []
+    ):
+        if _follows(qid, q, given, published, half):
+            source = ", ".join(f"{assignment}.{name}" for name in sorted(given))
+            return "carried", feedback.message("audit", "carried", lang, source=source)
     return None, ""
+
+
+def _follows(
+    qid: str, q: Any, given: dict[str, Any], published: np.ndarray, half: np.ndarray
+) -> bool:
+    ex, _ = locate(qid)
+    try:
+        follows = target(q, derive(ex, given=given)[q.name])
+    except (FormError, TypeError, ValueError, sp.SympifyError):
+        return False
+    return _supports(follows.value, published, half)
 
 
 def _as_printed(right: float, printed: Decimal) -> str:

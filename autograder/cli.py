@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from autograder import demo, feedback
-from autograder.audit import PublishedFileError, audit, load
+from autograder.audit import Finding, PublishedFileError, audit, load
 from autograder.key import answer_key, describe
 from autograder.references import ASSIGNMENTS, UnknownAssignment, exercise, reference
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `autograder answers | head` ends quietly
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -86,15 +88,31 @@ def _audit(args: argparse.Namespace) -> int:
     findings = audit(sources, args.lang)
     if args.json:
         print(json.dumps([f.as_dict() for f in findings], indent=1, ensure_ascii=False))
-    else:
-        checked = sum(len(values) for _, values in sources)
-        for f in findings:
+        return 1 if findings else 0
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.source, f.qid), []).append(f)
+    for (source, qid), found in groups.items():
+        total = _count(dict(next(v for s, v in sources if s == source))[qid])
+        head = feedback.message(
+            "audit", "finding", args.lang, source=source, id=qid, count=len(found), total=total
+        )
+        print(head)
+        for f in found:
             where = "".join(f"[{i}]" for i in f.where)
-            print(f"{f.source}: {f.qid}{where}: published {f.published}, derived {f.right}")
-            if f.mistake:
-                print(f"    {f.mistake}: {f.explanation}")
-        print(f"{len(findings)} value(s) not supported, in {checked} published answer(s).")
+            entry = feedback.message(
+                "audit", "entry", args.lang, published=f.published, right=f.right
+            )
+            print(f"    {where:<8} {entry}")
+        if found[0].mistake:
+            print(f"    → {found[0].mistake}: {found[0].explanation}")
+    answers = sum(len(values) for _, values in sources)
+    print(feedback.message("audit", "summary", args.lang, count=len(findings), answers=answers))
     return 1 if findings else 0
+
+
+def _count(value: object) -> int:
+    return sum(_count(v) for v in value) if isinstance(value, list) else 1
 
 
 def _demo(args: argparse.Namespace) -> int:

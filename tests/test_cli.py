@@ -84,9 +84,16 @@ def test_audit_text_output_and_a_clean_file(tmp_path: Path) -> None:
     clean.write_text(
         json.dumps({"attention_step.z_hat": 4.0, "attention_step.grad": [3.5, 7, 3.5, 0]})
     )
-    result = run("audit", str(clean))
+    result = run("audit", str(clean), "--lang", "en")
     assert result.returncode == 0
-    assert "0 value(s) not supported, in 2 published answer(s)." in result.stdout
+    assert (
+        "0 published values are not supported by the derivation (2 answers checked)."
+        in result.stdout
+    )
+    seeds = run("audit", str(SEEDS))
+    assert seeds.returncode == 1
+    assert "attention_step.table: 1 von 42 Werten nicht gedeckt" in seeds.stdout
+    assert "[5][4]   veröffentlicht 0.15, hergeleitet -0.15" in seeds.stdout
 
 
 @pytest.mark.parametrize(
