@@ -1,4 +1,4 @@
-"""Loss functions for regression and classification: MSE, MAE, categorical and binary cross-entropy (seed 002).
+"""Loss functions for regression and classification: MSE, MAE, categorical and binary CE (seed 002).
 
 Each loss is written as the lecture defines it; the grader calls the student's version on inputs of its own.
 """
@@ -21,7 +21,7 @@ PARAMETERS = {
     "margin": "0.05",
 }
 
-# When is the binary cross-entropy exactly 0? The option and the prediction ŷ it stands for.
+# When is the binary cross-entropy exactly 0? The options, and the prediction ŷ each stands for.
 BCE_ZERO = {
     "a": "when every prediction equals its label (ŷᵢ = yᵢ with yᵢ ∈ {0, 1})",
     "b": "when every prediction is 0.5",
@@ -30,7 +30,7 @@ BCE_ZERO = {
 }
 y_hat, label = sp.symbols("y_hat y", real=True)
 BCE_ZERO_PREDICTION = {"a": label, "b": sp.Rational(1, 2), "c": 1 - label}
-BCE_ZERO_MISTAKES = {"half_prediction": "b", "flipped_labels": "c", "never_zero": "d"}
+NONE_IS_ZERO = "d"
 
 
 def mean(terms: list[Any], s: Slip) -> Any:
@@ -60,21 +60,34 @@ def cce(p_hat: sp.Matrix, y: sp.Matrix, s: Slip) -> Any:
 
 
 def ce_int(p: sp.Matrix, k: Any, s: Slip) -> Any:
+    # counted from 1, class 0 becomes p[−1]: the last entry, as in NumPy
     index = int(k) - 1 if s.on("label_offset") else int(k)
     return -s.sign * s.log(p[index])
 
 
-def bce_term_limit(option: str, y: int) -> Any:
-    """The BCE of one prediction for label y under an option, as a limit where a logarithm is at 0."""
-    term = -(label * sp.log(y_hat) + (1 - label) * sp.log(1 - y_hat))
-    target = BCE_ZERO_PREDICTION[option].subs(label, y)
-    return sp.limit(term.subs(label, y), y_hat, target, "+" if target == 0 else "-")
+def bce_term(s: Slip) -> sp.Expr:
+    """One term of the BCE for prediction ŷ and label y, as the student reads it."""
+    if s.on("flipped_labels"):  # y and 1 − y swapped
+        return -((1 - label) * sp.log(y_hat) + label * sp.log(1 - y_hat))
+    if s.on("half_prediction"):  # the two logarithms taken to cancel where they are equal
+        return sp.log(y_hat) - sp.log(1 - y_hat)
+    return -(label * sp.log(y_hat) + (1 - label) * sp.log(1 - y_hat))
 
 
-def bce_zero_option() -> str:
-    """The option under which the BCE is 0 for both labels; "never" only if there is none."""
-    zero = [o for o in BCE_ZERO_PREDICTION if all(bce_term_limit(o, y) == 0 for y in (0, 1))]
-    return zero[0] if zero else "d"
+def bce_term_under(option: str, y: int, s: Slip) -> Any:
+    """The term for label y with the option's prediction; a limit where a logarithm meets 0."""
+    at = BCE_ZERO_PREDICTION[option].subs(label, y)
+    if s.on("never_zero"):  # 0 · ln 0 plugged in as it stands: undefined, never 0
+        return bce_term(s).xreplace({label: y, y_hat: at})
+    return sp.limit(bce_term(s).subs(label, y), y_hat, at, "+" if at == 0 else "-")
+
+
+def bce_zero_option(s: Slip) -> str:
+    """The option under which the loss is 0 for both labels; "never" only if there is none."""
+    zero = [o for o in BCE_ZERO_PREDICTION if all(bce_term_under(o, y, s) == 0 for y in (0, 1))]
+    if len(zero) > 1:
+        raise ValueError(f"options {', '.join(zero)} all make the BCE 0; keep one of them")
+    return zero[0] if zero else NONE_IS_ZERO
 
 
 def probes(p: SimpleNamespace) -> dict[str, tuple[tuple[Any, ...], ...]]:
@@ -85,24 +98,31 @@ def probes(p: SimpleNamespace) -> dict[str, tuple[tuple[Any, ...], ...]]:
     def exact(values: np.ndarray) -> sp.Matrix:
         return sp.Matrix(np.round(values, 2).tolist()).applyfunc(lambda v: sp.Rational(str(v)))
 
+    def probabilities(rows: int) -> sp.Matrix:
+        """Rows of K hundredths, each at least 0.01, that sum to exactly 1."""
+        result = []
+        for _ in range(rows):
+            cuts = np.sort(rng.choice(np.arange(1, 100), k - 1, replace=False))
+            result.append([sp.Rational(int(c), 100) for c in np.diff([0, *cuts, 100])])
+        return sp.Matrix(result)
+
     found: dict[str, list[tuple[Any, ...]]] = {
         name: [] for name in ("mse", "mae", "bce", "cce", "ce_int")
     }
     for _ in range(int(p.probes)):
-        y = rng.uniform(-3, 3, n)
-        gap = rng.uniform(margin + 0.01, 2, n) * rng.choice([-1, 1], n)
-        found["mse"].append((exact(y + gap), exact(y)))
-        found["mae"].append((exact(y + gap), exact(y)))
-        labels = rng.integers(0, 2, n)
-        found["bce"].append((exact(rng.uniform(margin, 1 - margin, n)), sp.Matrix(labels.tolist())))
-        weights = rng.integers(1, 10, (n, k))
-        rows = sp.Matrix(weights.tolist()).applyfunc(sp.Integer)
-        probabilities = sp.Matrix([[v / sum(rows.row(i)) for v in rows.row(i)] for i in range(n)])
+        y = exact(rng.uniform(-3, 3, n))
+        # gaps of both signs, never smaller than the margin: MAE's kinks are where ŷᵢ = yᵢ
+        signs = rng.permutation(np.resize([1, -1], n))
+        y_pred = y + exact(rng.uniform(margin + 0.01, 2, n) * signs)
+        found["mse"].append((y_pred, y))
+        found["mae"].append((y_pred, y))
+        labels = sp.Matrix(rng.integers(0, 2, n).tolist())
+        found["bce"].append((exact(rng.uniform(margin, 1 - margin, n)), labels))
         one_hot = sp.zeros(n, k)
         for i, c in enumerate(rng.integers(0, k, n)):
             one_hot[i, int(c)] = 1
-        found["cce"].append((probabilities, one_hot))
-        found["ce_int"].append((probabilities.row(0).T, sp.Integer(int(rng.integers(0, k)))))
+        found["cce"].append((probabilities(n), one_hot))
+        found["ce_int"].append((probabilities(1).T, sp.Integer(int(rng.integers(0, k)))))
     return {name: tuple(values) for name, values in found.items()}
 
 
@@ -113,8 +133,7 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.cce = Rule(lambda a, b: cce(sp.Matrix(a), sp.Matrix(b), s), chosen["cce"])
     r.bce = Rule(lambda a, b: bce(sp.Matrix(a), sp.Matrix(b), s), chosen["bce"])
     r.ce_int = Rule(lambda q, k: ce_int(sp.Matrix(q), k, s), chosen["ce_int"])
-    mistaken = {m for m, option in BCE_ZERO_MISTAKES.items() if s.on(m)}
-    r.bce_zero = BCE_ZERO_MISTAKES[mistaken.pop()] if mistaken else bce_zero_option()
+    r.bce_zero = bce_zero_option(s)
 
 
 EXERCISE = Exercise(
@@ -129,6 +148,6 @@ EXERCISE = Exercise(
         function("cce", ("y_hat", "y"), points=2, mistakes=("log10", "sign", "no_mean")),
         function("bce", ("y_hat", "y"), points=2, mistakes=("log10", "sign", "no_mean")),
         function("ce_int", ("p", "label"), points=2, mistakes=("log10", "sign", "label_offset")),
-        choice("bce_zero", BCE_ZERO, mistakes=tuple(BCE_ZERO_MISTAKES)),
+        choice("bce_zero", BCE_ZERO, mistakes=("half_prediction", "flipped_labels", "never_zero")),
     ),
 )

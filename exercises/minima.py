@@ -1,7 +1,8 @@
-"""Gradients and minimisers: f(x, y) = x² + y³ + xy, L1 = (4w1 + 7w2 − 20)², L2 = max(0, 2w1 + 3w2 − 4w3)²,
-L3 = |w − e^(−w)| and the slope of the sigmoid (seed 002).
+"""Gradients and minimisers (seed 002): f(x, y) = x² + y³ + xy, L1 = (4w1 + 7w2 − 20)²,
+L2 = max(0, 2w1 + 3w2 − 4w3)², L3 = |w − e^(−w)| and the steepest slope of the sigmoid.
 """
 
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -85,16 +86,19 @@ def affine_condition(relation: type, expr: sp.Expr) -> Any:
 
 def l2(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     ws = [w1, w2, w3]
-    inner = s.sign * (p.b.T * sp.Matrix(ws))[0]
+    score = (p.b.T * sp.Matrix(ws))[0]
+    # max(0, u) is flat (and L2 = 0) for u ≤ its kink; the hinge in w is where score = kink
+    flat = sp.solveset(sp.Eq(sp.Max(0, u), 0), u, sp.S.Reals)
+    hinge = score - flat.sup
+    inner = s.sign * score  # the sign slip: max(0, −b·w)²
     outer = u**2 if s.on("kink_ignored") else sp.Max(0, u) ** 2
     grad = chain_through(s.scale * outer, inner, ws, s)
-    hinge = (p.b.T * sp.Matrix(ws))[0]
     r.dL2 = Rule(
         lambda a, b, c: grad.subs({w1: a, w2: b, w3: c}), hinge_probes(hinge, ws, p.margins)
     )
-    zero_set = sp.solveset(sp.Eq(sp.Max(0, u), 0), u, sp.S.Reals)
-    condition = affine_condition(sp.Le, inner - zero_set.sup)
-    r.argmin_L2 = SolutionSet((w1, w2, w3), condition, -p.b if not s.on("sign") else p.b)
+    # one minimiser: from the origin, on the hinge, a step against the gradient of the inner value
+    member = -sp.Matrix([inner.diff(v) for v in ws])
+    r.argmin_L2 = SolutionSet((w1, w2, w3), affine_condition(sp.Le, inner - flat.sup), member)
 
 
 def hinge_probes(
@@ -105,14 +109,19 @@ def hinge_probes(
     probes = []
     for base in ([0, 0, 0], [1, -2, 1], [sp.Rational(1, 2), 1, 2]):
         at = sp.Matrix(base)
+        height = hinge.subs(dict(zip(ws, at, strict=True)))
         for margin in margins:
             for side in (1, -1):
-                # move along the normal until hinge(w) = ±margin
-                t = (side * margin - hinge.subs(dict(zip(ws, at, strict=True)))) / normal.dot(
-                    normal
-                )
+                # along the normal until hinge(w) = ±margin (hinge is affine, so one step does)
+                t = (side * margin - height) / normal.dot(normal)
                 probes.append(tuple(at + t * normal))
     return tuple(probes)
+
+
+@lru_cache(maxsize=64)
+def roots(expr: sp.Expr, variable: sp.Symbol) -> tuple[sp.Expr, ...]:
+    """sp.solve once per equation: every slip asks again for the same kink or extremum."""
+    return tuple(sp.solve(expr, variable))
 
 
 def l3(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
@@ -121,23 +130,26 @@ def l3(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     inner_slope = 1 - s.chain(sp.exp(-w), sp.diff(-w, w))
     outer_slope = sp.Integer(1) if s.on("kink_ignored") else sp.sign(inner_value)
     slope = outer_slope * inner_slope
-    (kink,) = sp.solve(inner_value, w)
+    (kink,) = roots(inner_value, w)
+    # two decimals off the kink on either side; the kink itself is irrational
     sides = sorted(
         {
-            sp.Rational(round(float(kink + side * m), 2)).limit_denominator(100)
+            sp.Rational(round(float(kink + side * m) * 100), 100)
             for m in p.margins
             for side in (1, -1)
         }
     )
     r.dL3 = Rule(lambda at: slope.subs(w, at), tuple((at,) for at in sides))
     loss = sp.Abs(inner_value)
-    r.argmin_L3 = loss.subs(w, kink) if s.on("value_for_point") else kink
+    # L3 at the kink, where w = e^(−w): SymPy does not simplify |W(1) − e^(−W(1))| to 0 by itself
+    value_at_kink = loss.subs(inner_value, 0)
+    r.argmin_L3 = value_at_kink if s.on("value_for_point") else kink
 
 
 def sigmoid_slope(s: Slip, r: Sheet) -> None:
     sigma = 1 / (1 + sp.exp(-x))
     slope = sigma.diff(x)
-    (steepest,) = sp.solve(slope.diff(x), x)
+    (steepest,) = roots(slope.diff(x), x)
     value = sp.simplify(slope.subs(x, steepest))
     if s.on("point_for_value"):
         r.sigmoid_grad_max = steepest

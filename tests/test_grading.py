@@ -249,3 +249,87 @@ def test_a_variant_is_just_other_parameters() -> None:
     )
     assert reference("attention_step.slide_error", moved).value == "5,w22"
     assert grade_answer("attention_step.z_hat", 4.0, variant=moved).correct
+
+
+def _mse_sum(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sum((a - b) ** 2))
+
+
+def _mse_half(a: np.ndarray, b: np.ndarray) -> float:
+    return 0.5 * float(np.mean((a - b) ** 2))
+
+
+def _mae(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.abs(a - b)))
+
+
+def _mae_squared(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean((a - b) ** 2))
+
+
+def _cce_log10(a: np.ndarray, b: np.ndarray) -> float:
+    return float(-np.mean(np.sum(b * np.log10(a), axis=1)))
+
+
+def _bce_no_minus(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(b * np.log(a) + (1 - b) * np.log(1 - a)))
+
+
+def _ce_int_from_one(p: np.ndarray, k: int) -> float:
+    return float(-np.log(p[k - 1]))
+
+
+def _dL2_without_max(w1: float, w2: float, w3: float) -> np.ndarray:
+    return 2 * (2 * w1 + 3 * w2 - 4 * w3) * np.array([2.0, 3.0, -4.0])
+
+
+def _dL3_without_abs(w: float) -> float:
+    return 1 + float(np.exp(-w))
+
+
+def _dL3(w: float) -> float:
+    return float(np.sign(w - np.exp(-w)) * (1 + np.exp(-w)))
+
+
+# What students write, and what the grader must say: (question, answer, status, mistake)
+STUDENTS = [
+    ("loss_functions.mae", _mae, "correct", None),
+    ("loss_functions.mse", _mse_sum, "wrong", "no_mean"),
+    ("loss_functions.mse", _mse_half, "wrong", "factor_two"),
+    ("loss_functions.mae", _mae_squared, "wrong", "squared"),
+    ("loss_functions.cce", _cce_log10, "wrong", "log10"),
+    ("loss_functions.bce", _bce_no_minus, "wrong", "sign"),
+    ("loss_functions.ce_int", _ce_int_from_one, "wrong", "label_offset"),
+    ("loss_functions.bce_zero", " A ", "correct", None),
+    ("loss_functions.bce_zero", "b", "wrong", "half_prediction"),
+    ("loss_functions.bce_zero", "e", "invalid", None),
+    ("minima.dL2", _dL2_without_max, "wrong", "kink_ignored"),
+    ("minima.dL3", _dL3, "correct", None),
+    ("minima.dL3", _dL3_without_abs, "wrong", "kink_ignored"),
+    ("minima.dL1_dw1", "8*(4*w1 + 7*w2 - 20)", "correct", None),
+    ("minima.dL1_dw1", "8 (4 w1 + 7 w2 - 20)", "correct", None),
+    ("minima.dL1_dw1", "2*(4*w1 + 7*w2 - 20)", "wrong", "chain_factor"),
+    ("minima.dL1_dw1", "4*(4*w1 + 7*w2 - 20)", "wrong", "factor_two"),
+    ("minima.dL1_dw1", "8*(4*w1 + 7*w2 - 20", "invalid", None),
+    ("minima.dL1_dw1", "import os", "invalid", None),
+    ("minima.argmin_L1", [6.75, 1], "wrong", "sign"),
+    ("minima.argmin_L3", 0.5671, "correct", None),
+    ("minima.argmin_L3", 0.57, "wrong", None),
+    ("minima.argmin_L3", 0, "wrong", "value_for_point"),
+    ("minima.sigmoid_grad_max", 0.25, "correct", None),
+    ("minima.sigmoid_grad_max", 0.5, "wrong", "sigmoid_value"),
+    ("backprop_neuron.Z", np.array([[0.49]]), "correct", None),
+    (
+        "backprop_neuron.W_new",
+        np.array([[0.10188209], [-0.29924716], [0.50301134]]),
+        "correct",
+        None,
+    ),
+    ("backprop_neuron.W_new", [0.10188209, -0.29924716], "invalid", None),
+]
+
+
+@pytest.mark.parametrize(("qid", "answer", "status", "mistake"), STUDENTS)
+def test_what_students_write(qid: str, answer: Any, status: str, mistake: str | None) -> None:
+    verdict = grade_answer(qid, answer)
+    assert (verdict.status, verdict.mistake) == (status, mistake), verdict.feedback

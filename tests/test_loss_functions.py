@@ -1,13 +1,21 @@
-"""loss_functions: SymPy's values on the grader's probes against NumPy, and students' functions graded."""
+"""loss_functions: SymPy's values on the grader's probes against NumPy and PyTorch, the probes' shape,
+and every mistake recomputed by hand; the BCE's zero against limits taken numerically.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pytest
+import sympy as sp
 
-from autograder import grade_answer, reference
-from autograder.references import mistake_targets
+from autograder.references import derive, exercise, mistake_targets, reference
+from autograder.spec import Slip
 from autograder.values import to_student
+
+Loss = Callable[..., float]
 
 
 def mse(y_hat: np.ndarray, y: np.ndarray) -> float:
@@ -30,72 +38,184 @@ def ce_int(p: np.ndarray, label: int) -> float:
     return float(-np.log(p[label]))
 
 
-NUMPY = {"mse": mse, "mae": mae, "cce": cce, "bce": bce, "ce_int": ce_int}
+NUMPY: dict[str, Loss] = {"mse": mse, "mae": mae, "cce": cce, "bce": bce, "ce_int": ce_int}
+
+
+def student_args(args: tuple[Any, ...]) -> list[Any]:
+    return [to_student(a) for a in args]
+
+
+def mistakes(qid: str) -> dict[str, list[Any]]:
+    """The target of each mistake, one entry per form (factor_two has two)."""
+    found: dict[str, list[Any]] = {}
+    for mistake, target in mistake_targets(qid):
+        found.setdefault(mistake, []).append(target.value)
+    return found
 
 
 @pytest.mark.parametrize("name", NUMPY)
 def test_every_probe_against_numpy(name: str) -> None:
     ref = reference(f"loss_functions.{name}")
-    assert len(ref.probes) >= 4
+    assert 4 <= len(ref.probes) <= 6
     for args, expected in zip(ref.probes, ref.value, strict=True):
-        assert float(expected) == pytest.approx(
-            NUMPY[name](*[to_student(a) for a in args]), rel=1e-12
-        )
+        assert float(expected) == pytest.approx(NUMPY[name](*student_args(args)), rel=1e-12)
 
 
-@pytest.mark.parametrize("name", NUMPY)
-def test_a_numpy_solution_is_right(name: str) -> None:
-    assert grade_answer(f"loss_functions.{name}", NUMPY[name]).correct
+def test_every_probe_against_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+
+    def tensor(a: Any) -> Any:
+        return torch.tensor(to_student(a), dtype=torch.float64)
+
+    checks = {
+        "mse": lambda a, b: functional.mse_loss(tensor(a), tensor(b)),
+        "mae": lambda a, b: functional.l1_loss(tensor(a), tensor(b)),
+        "bce": lambda a, b: functional.binary_cross_entropy(tensor(a), tensor(b)),
+        # nll_loss on log-probabilities with class indices: PyTorch's integer labels, from 0
+        "cce": lambda a, b: functional.nll_loss(tensor(a).log(), tensor(b).argmax(dim=1)),
+        "ce_int": lambda p, k: functional.nll_loss(
+            tensor(p).log()[None, :], torch.tensor([int(k)])
+        ),
+    }
+    for name, torch_loss in checks.items():
+        ref = reference(f"loss_functions.{name}")
+        for args, expected in zip(ref.probes, ref.value, strict=True):
+            assert float(expected) == pytest.approx(float(torch_loss(*args)), rel=1e-12)
 
 
-def test_mae_probes_avoid_the_kinks_on_both_sides() -> None:
-    gaps = np.concatenate(
-        [to_student(a) - to_student(b) for a, b in reference("loss_functions.mae").probes]
-    )
-    assert (gaps > 0).any() and (gaps < 0).any()
-    assert np.abs(gaps).min() >= 0.05
+def _sum_sq(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sum((a - b) ** 2))
 
 
-def test_probabilities_are_probabilities() -> None:
-    for y_hat, y in reference("loss_functions.cce").probes:
-        rows = to_student(y_hat)
-        np.testing.assert_allclose(rows.sum(axis=1), 1.0)
-        assert (to_student(y).sum(axis=1) == 1).all()
-    for y_hat, _ in reference("loss_functions.bce").probes:
-        assert ((to_student(y_hat) > 0) & (to_student(y_hat) < 1)).all()
+def _cce_with(log: Callable[[np.ndarray], np.ndarray], sign: float, n: bool) -> Loss:
+    def loss(y_hat: np.ndarray, y: np.ndarray) -> float:
+        rows = np.sum(y * log(y_hat), axis=1)
+        return float(-sign * (np.mean(rows) if n else np.sum(rows)))
+
+    return loss
 
 
-@pytest.mark.parametrize(
-    ("name", "student", "mistake"),
-    [
-        ("mse", lambda a, b: float(np.sum((a - b) ** 2)), "no_mean"),
-        ("mse", lambda a, b: 0.5 * float(np.mean((a - b) ** 2)), "factor_two"),
-        ("mae", lambda a, b: float(np.mean((a - b) ** 2)), "squared"),
-        ("cce", lambda a, b: float(-np.mean(np.sum(b * np.log10(a), axis=1))), "log10"),
-        ("bce", lambda a, b: float(np.mean(b * np.log(a) + (1 - b) * np.log(1 - a))), "sign"),
-        ("ce_int", lambda p, k: float(-np.log(p[k - 1])), "label_offset"),
-    ],
-)
-def test_typical_student_mistakes_are_named(name: str, student: object, mistake: str) -> None:
-    assert grade_answer(f"loss_functions.{name}", student).mistake == mistake
+def _bce_with(log: Callable[[np.ndarray], np.ndarray], sign: float, n: bool) -> Loss:
+    def loss(y_hat: np.ndarray, y: np.ndarray) -> float:
+        terms = y * log(y_hat) + (1 - y) * log(1 - y_hat)
+        return float(-sign * (np.mean(terms) if n else np.sum(terms)))
+
+    return loss
 
 
-def test_mistaken_values_against_numpy() -> None:
-    ref = reference("loss_functions.mse")
-    no_mean = dict(mistake_targets("loss_functions.mse"))["no_mean"].value
-    for (a, b), wrong in zip(ref.probes, no_mean, strict=True):
-        assert float(wrong) == pytest.approx(
-            np.sum((to_student(a) - to_student(b)) ** 2), rel=1e-12
-        )
+# (function, mistake, the mistaken loss in NumPy for each form of the mistake)
+MISTAKES: list[tuple[str, str, list[Loss]]] = [
+    ("mse", "factor_two", [lambda a, b: 2 * mse(a, b), lambda a, b: 0.5 * mse(a, b)]),
+    ("mse", "no_mean", [_sum_sq]),
+    ("mae", "no_mean", [lambda a, b: float(np.sum(np.abs(a - b)))]),
+    ("mae", "squared", [mse]),
+    ("cce", "log10", [_cce_with(np.log10, 1, True)]),
+    ("cce", "sign", [_cce_with(np.log, -1, True)]),
+    ("cce", "no_mean", [_cce_with(np.log, 1, False)]),
+    ("bce", "log10", [_bce_with(np.log10, 1, True)]),
+    ("bce", "sign", [_bce_with(np.log, -1, True)]),
+    ("bce", "no_mean", [_bce_with(np.log, 1, False)]),
+    ("ce_int", "log10", [lambda p, k: float(-np.log10(p[k]))]),
+    ("ce_int", "sign", [lambda p, k: float(np.log(p[k]))]),
+    # the label read as 1-based: class 0 becomes p[−1], as NumPy indexes it
+    ("ce_int", "label_offset", [lambda p, k: float(-np.log(p[k - 1]))]),
+]
 
 
-def test_bce_is_zero_exactly_when_predictions_equal_the_labels() -> None:
+@pytest.mark.parametrize(("name", "mistake", "forms"), MISTAKES)
+def test_each_mistake_against_numpy_and_apart_from_the_reference(
+    name: str, mistake: str, forms: list[Loss]
+) -> None:
+    qid = f"loss_functions.{name}"
+    ref = reference(qid)
+    targets = mistakes(qid)[mistake]
+    assert len(targets) == len(forms)
+    for target, form in zip(targets, forms, strict=True):
+        computed = [form(*student_args(args)) for args in ref.probes]
+        np.testing.assert_allclose(np.asarray(target, dtype=float), computed, rtol=1e-12)
+        assert not np.allclose(computed, np.asarray(ref.value, dtype=float), rtol=1e-3, atol=1e-6)
+
+
+def test_every_listed_mistake_is_recomputed_above() -> None:
+    listed = {(q.name, m) for q in exercise("loss_functions").questions for m in q.mistakes} - {
+        ("bce_zero", m) for m in ("half_prediction", "flipped_labels", "never_zero")
+    }
+    assert listed == {(name, mistake) for name, mistake, _ in MISTAKES}
+
+
+def test_mae_probes_lie_on_both_sides_of_every_kink_and_never_on_it() -> None:
+    for a, b in reference("loss_functions.mae").probes:
+        gaps = to_student(a) - to_student(b)
+        assert (gaps > 0).any() and (gaps < 0).any()
+        assert np.abs(gaps).min() >= 0.05
+
+
+@pytest.mark.parametrize("probe_seed", [2, 7, 2025])
+def test_probes_are_exact_hundredths_and_proper_probabilities(probe_seed: int) -> None:
+    variant = {"probe_seed": probe_seed}
+    sheet = derive(exercise("loss_functions"), variant)
+
+    def hundredths(m: sp.Matrix) -> bool:
+        return all(sp.Rational(v) * 100 == int(sp.Rational(v) * 100) for v in m)
+
+    for name in ("mse", "mae", "bce"):
+        for y_hat, y in sheet[name].probes:
+            assert hundredths(y_hat)
+            assert hundredths(y)
+    for y_hat, y in sheet["bce"].probes:
+        assert all(sp.Rational(5, 100) <= v <= sp.Rational(95, 100) for v in y_hat)
+        assert set(y) <= {0, 1}
+    for y_hat, y in sheet["cce"].probes:
+        assert hundredths(y_hat)
+        assert all(sum(y_hat.row(i)) == 1 and min(y_hat.row(i)) > 0 for i in range(y_hat.rows))
+        assert all(sorted(y.row(i)) == [0, 0, 0, 1] for i in range(y.rows))
+    for p, label in sheet["ce_int"].probes:
+        assert sum(p) == 1
+        assert isinstance(label, sp.Integer) and 0 <= label < len(p)
+
+
+def test_probes_are_reproducible_and_the_same_under_every_slip() -> None:
+    ref = reference("loss_functions.cce").probes
+    again = derive(exercise("loss_functions"), slip=Slip("no_mean"))["cce"].probes
+    assert again == ref
+    other = derive(exercise("loss_functions"), {"probe_seed": 3})["cce"].probes
+    assert other != ref
+
+
+def bce_terms_near(prediction: np.ndarray, labels: np.ndarray, eps: float) -> np.ndarray:
+    """Each BCE term with the prediction kept eps inside (0, 1): the limit taken numerically."""
+    q = np.clip(prediction, eps, 1 - eps)
+    return -(labels * np.log(q) + (1 - labels) * np.log(1 - q))
+
+
+LABELS = np.array([0.0, 1.0])
+OPTIONS = {"a": LABELS, "b": np.full(2, 0.5), "c": 1 - LABELS}
+
+
+def test_the_bce_is_zero_only_when_every_prediction_equals_its_label() -> None:
     assert reference("loss_functions.bce_zero").value == "a"
-    labels = np.array([0.0, 1.0, 1.0, 0.0])
-    near = np.clip(labels, 1e-12, 1 - 1e-12)
-    assert bce(near, labels) == pytest.approx(0, abs=1e-9)
-    assert bce(np.full(4, 0.5), labels) == pytest.approx(np.log(2))
-    assert bce(np.clip(1 - labels, 1e-12, 1 - 1e-12), labels) > 20
-    assert grade_answer("loss_functions.bce_zero", "A").correct
-    assert grade_answer("loss_functions.bce_zero", "b").mistake == "half_prediction"
-    assert grade_answer("loss_functions.bce_zero", "d").mistake == "never_zero"
+    zero = {
+        key
+        for key, prediction in OPTIONS.items()
+        if np.abs(bce_terms_near(prediction, LABELS, 1e-15)).max() < 1e-12
+    }
+    assert zero == {"a"}
+    assert bce_terms_near(OPTIONS["b"], LABELS, 0) == pytest.approx([np.log(2)] * 2)
+    assert bce_terms_near(OPTIONS["c"], LABELS, 1e-15).min() > 30
+
+
+def test_each_bce_zero_mistake_leads_to_its_option() -> None:
+    found = {m: t.value for m, t in mistake_targets("loss_functions.bce_zero")}
+    assert found == {"half_prediction": "b", "flipped_labels": "c", "never_zero": "d"}
+    # the slips recomputed: the two logarithms taken to cancel, ln ŷ − ln(1 − ŷ), vanish at 0.5 only
+    q = OPTIONS["b"]
+    assert np.log(q) - np.log(1 - q) == pytest.approx([0, 0])
+    # labels swapped: the terms vanish (in the limit) for ŷ = 1 − y
+    assert bce_terms_near(OPTIONS["c"], 1 - LABELS, 1e-15).max() < 1e-12
+    # 0 · ln 0 plugged in as it stands is undefined: no option gives 0 for both labels
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plugged = {
+            k: -(LABELS * np.log(q) + (1 - LABELS) * np.log(1 - q)) for k, q in OPTIONS.items()
+        }
+    assert not any(np.all(terms == 0) for terms in plugged.values())
