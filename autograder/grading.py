@@ -224,7 +224,7 @@ def _recognise(
         ex, _ = locate(qid)
         try:
             follows = target(q, derive(ex, variant, given=earlier)[q.name])
-        except (FormError, TypeError, ValueError):
+        except Exception:  # earlier answers are the student's: any that cannot be used explain nothing
             return None
         if _matches(q, canonical, follows, lenient=True):
             source = ", ".join(sorted(earlier))

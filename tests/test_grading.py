@@ -333,3 +333,13 @@ STUDENTS = [
 def test_what_students_write(qid: str, answer: Any, status: str, mistake: str | None) -> None:
     verdict = grade_answer(qid, answer)
     assert (verdict.status, verdict.mistake) == (status, mistake), verdict.feedback
+
+
+@pytest.mark.parametrize(
+    "earlier", [{"p2": "junk"}, {"p2": [1, 2]}, {"p2": [[1, 2], [3]]}, {"nope": 1.0}]
+)
+def test_unusable_earlier_answers_explain_nothing_and_crash_nothing(
+    earlier: dict[str, Any],
+) -> None:
+    verdict = grade_answer("softmax_ce.dW2", np.zeros((4, 3)), given=earlier)
+    assert verdict.status == "wrong" and verdict.mistake is None
