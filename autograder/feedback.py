@@ -63,7 +63,3 @@ def mistake_text(assignment: str, mistake: str, lang: str, **details: Any) -> st
         raise KeyError(f"no feedback text for mistake {mistake!r} of {assignment}")
     return pick(texts, lang, **details)
 
-
-def mistake_ids(assignment: str) -> set[str]:
-    """Every mistake id that has a text for this assignment (its own and the common ones)."""
-    return set(exercise_texts(assignment).get("mistakes", {})) | set(messages()["mistakes"])

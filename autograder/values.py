@@ -55,9 +55,6 @@ class Rule:
     # False where the rule on symbols would grow too large to lambdify (long nonlinear iterations)
     lambdify: bool = True
 
-    def expected(self) -> list[Any]:
-        return [self.rule(*args) for args in self.probes]
-
     def numeric(self) -> Callable[..., Any]:
         """The rule as a NumPy function: lambdified once per shape of the arguments.
 
