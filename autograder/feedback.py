@@ -62,4 +62,3 @@ def mistake_text(assignment: str, mistake: str, lang: str, **details: Any) -> st
     if texts is None:
         raise KeyError(f"no feedback text for mistake {mistake!r} of {assignment}")
     return pick(texts, lang, **details)
-

@@ -224,7 +224,8 @@ def _recognise(
         ex, _ = locate(qid)
         try:
             follows = target(q, derive(ex, variant, given=earlier)[q.name])
-        except Exception:  # earlier answers are the student's: any that cannot be used explain nothing
+        except Exception:
+            # the earlier answers are the student's: any that cannot be used explain nothing
             return None
         if _matches(q, canonical, follows, lenient=True):
             source = ", ".join(sorted(earlier))
