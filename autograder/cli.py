@@ -15,7 +15,10 @@ from pathlib import Path
 from autograder import demo, feedback
 from autograder.audit import Finding, PublishedFileError, audit, load
 from autograder.key import answer_key, describe
+from autograder.notebooks import MissingText
 from autograder.references import ASSIGNMENTS, UnknownAssignment, exercise, reference
+from autograder.release import ReleaseError
+from autograder.selfcheck import NotebookError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,7 +27,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (UnknownAssignment, PublishedFileError, feedback.UnknownLanguage) as error:
+    except (
+        UnknownAssignment,
+        PublishedFileError,
+        feedback.UnknownLanguage,
+        MissingText,
+        ReleaseError,
+        NotebookError,
+    ) as error:
         print(f"autograder: {error}", file=sys.stderr)
         return 2
 
@@ -58,6 +68,40 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--lang", default="de", choices=feedback.LANGUAGES)
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
     check.set_defaults(run=_audit)
+
+    rel = commands.add_parser(
+        "release",
+        help="write instructor (solutions/) and student (release/) notebooks through nbgrader",
+    )
+    rel.add_argument(
+        "assignments",
+        nargs="*",
+        choices=[[], *ASSIGNMENTS],
+        metavar="ASSIGNMENT",
+        help="default: all",
+    )
+    rel.add_argument(
+        "--course",
+        type=Path,
+        default=Path("course"),
+        help="the nbgrader course directory (default: ./course)",
+    )
+    rel.add_argument(
+        "--lang",
+        default="de",
+        choices=[*feedback.LANGUAGES, "all"],
+        help="all: one course per language, DIR/<lang>",
+    )
+    rel.add_argument(
+        "--out", type=Path, default=Path("."), help="where solutions/ and release/ go (default: .)"
+    )
+    rel.set_defaults(run=_release)
+
+    chk = commands.add_parser(
+        "check", help="the student's self-check: is every answer of the right form?"
+    )
+    chk.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    chk.set_defaults(run=_check)
 
     run_demo = commands.add_parser("demo", help="grade a small sample class on every assignment")
     run_demo.add_argument("--lang", default="de", choices=feedback.LANGUAGES)
@@ -113,6 +157,28 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _count(value: object) -> int:
     return sum(_count(v) for v in value) if isinstance(value, list) else 1
+
+
+def _release(args: argparse.Namespace) -> int:
+    from autograder.release import release  # nbgrader is imported only when a release is made
+
+    names = args.assignments or list(ASSIGNMENTS)
+    langs = list(feedback.LANGUAGES) if args.lang == "all" else [args.lang]
+    for lang in langs:
+        course = args.course / lang if args.lang == "all" else args.course
+        for done in release(names, course, lang, args.out):
+            print(f"{done.lang}  {done.assignment:<18} {done.solution}  {done.student}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from autograder.selfcheck import self_check  # a Jupyter kernel client, only for a check
+
+    report = self_check(args.notebook)
+    for name, lines in report.items():
+        for line in lines:
+            print(line if line.startswith(name) else f"{name}: {line}")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
