@@ -1,4 +1,4 @@
-"""A neuron with three inputs and a bias, one step of backpropagation (seed 004).
+"""A neuron with three inputs and a bias: one forward pass, backpropagation and one update (seed 004).
 
 Z = X·W + b, pred = σ(Z), L = (pred − target)²; ∂L/∂W = ∂L/∂pred · ∂pred/∂Z · ∂Z/∂W.
 """
@@ -19,64 +19,73 @@ PARAMETERS = {
     "lr": "0.1",
 }
 
-# Other neurons the grader hands to neuron_step: (X, W, b, target, lr).
+# Further neurons (X, W, b, target, lr) on which the grader calls neuron_step: one whose
+# prediction lies above its target, one with an input 0 and a target 1, one with a large step.
 OTHER_NEURONS = (
-    (["1.0", "-2.0", "0.5"], ["0.3", "0.1", "-0.2"], "-0.4", "0.2", "0.5"),
-    (["0.0", "3.0", "-1.0"], ["-0.5", "0.25", "0.75"], "0.0", "1.0", "0.05"),
+    (("1.0", "-2.0", "0.5"), ("0.3", "0.1", "-0.2"), "-0.4", "0.1", "0.5"),
+    (("0", "3.0", "-1.0"), ("-0.5", "0.25", "0.75"), "0.2", "1", "0.05"),
+    (("2.0", "1.0", "-1.5"), ("0.4", "-0.6", "0.2"), "0.3", "0", "1"),
 )
 DIGITS = 30
 
-z, pred = sp.symbols("z pred", real=True)
-SIGMA = 1 / (1 + sp.exp(-z))
+Z, PRED = sp.symbols("Z pred", real=True)
+SIGMOID = 1 / (1 + sp.exp(-Z))
 
 
-def sigma(value: Any) -> Any:
-    return SIGMA.subs(z, value)
+def backpropagate(
+    X: sp.Matrix, W: sp.Matrix, b: Any, target: Any, lr: Any, s: Slip, r: Sheet
+) -> None:
+    """Forward pass, the chain rule factor by factor, and one step of gradient descent."""
+    w = sp.Matrix(sp.symbols(f"w1:{len(X) + 1}"))
+    bias = sp.Symbol("b")
+    weighted_sum = (X.T * w)[0] + bias
+    loss = s.scale * (PRED - target) ** 2
 
+    def forward(weights: sp.Matrix, bias_value: Any) -> Any:
+        at = dict(zip(w, weights, strict=True))
+        at[bias] = 0 if s.on("bias_missing") else bias_value
+        return weighted_sum.subs(at)
 
-def neuron(X: sp.Matrix, W: sp.Matrix, b: Any, target: Any, lr: Any, s: Slip, r: Sheet) -> None:
-    """One forward and backward pass, written on the sheet result by result."""
-    loss = s.scale * (pred - target) ** 2
-    r.Z = (X.T * W)[0] + (0 if s.on("bias_missing") else b)
-    r.pred = sp.N(sigma(r.Z), DIGITS)
-    r.loss = loss.subs(pred, r.pred)
-    r.dL_dpred = s.sign * loss.diff(pred).subs(pred, r.pred)
-    slope = SIGMA.diff(z)
-    r.dpred_dZ = sp.N(slope.subs(z, r.pred if s.on("sigma_twice") else r.Z), DIGITS)
+    def activation(at: Any) -> Any:
+        return sp.N(SIGMOID.subs(Z, at), DIGITS)
+
+    r.Z = forward(W, b)
+    r.pred = activation(r.Z)
+    r.loss = loss.subs(PRED, r.pred)
+
+    r.dL_dpred = s.sign * loss.diff(PRED).subs(PRED, r.pred)
+    slope_at = r.pred if s.on("sigma_twice") else r.Z
+    r.dpred_dZ = sp.N(SIGMOID.diff(Z).subs(Z, slope_at), DIGITS)
     r.dL_dZ = r.dL_dpred * r.dpred_dZ
-    # ∂Z/∂W = X and ∂Z/∂b = 1, by differentiating Z = X·W + b
-    w = sp.Matrix(sp.symbols(f"w0:{len(W)}"))
-    bias = sp.Symbol("bias")
-    weighted = (X.T * w)[0] + bias
-    r.dL_dW = s.chain(r.dL_dZ, sp.Matrix([weighted.diff(wi) for wi in w]))
-    r.dL_db = r.dL_dZ * weighted.diff(bias)
+    dZ_dW = sp.Matrix([weighted_sum.diff(wi) for wi in w])
+    r.dL_dW = s.chain(r.dL_dZ, dZ_dW)
+    r.dL_db = r.dL_dZ * weighted_sum.diff(bias)
+
     r.W_new = W - lr * r.dL_dW
     r.b_new = b - lr * r.dL_db
-    r.loss_new = (
-        r.loss
-        if s.on("old_loss")
-        else sp.N(loss.subs(pred, sigma((X.T * r.W_new)[0] + r.b_new)), DIGITS)
+    updated = loss.subs(PRED, activation(forward(r.W_new, r.b_new)))
+    r.loss_new = r.loss if s.on("old_loss") else updated
+
+
+def neuron(X: Any, W: Any, b: Any, target: Any, lr: Any) -> tuple[Any, ...]:
+    """A neuron as written in a spec (decimal strings) in exact SymPy numbers."""
+    return (
+        sp.Matrix([sp.Rational(v) for v in X]),
+        sp.Matrix([sp.Rational(v) for v in W]),
+        *(sp.Rational(v) for v in (b, target, lr)),
     )
 
 
 def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
-    neuron(p.X, p.W, p.b, p.target, p.lr, s, r)
+    backpropagate(p.X, p.W, p.b, p.target, p.lr, s, r)
 
     def step(X: Any, W: Any, b: Any, target: Any, lr: Any) -> tuple[sp.Matrix, Any]:
         sheet = Sheet()
-        neuron(sp.Matrix(X), sp.Matrix(W), b, target, lr, s, sheet)
+        backpropagate(sp.Matrix(X), sp.Matrix(W), b, target, lr, s, sheet)
         return sheet.W_new, sheet.b_new
 
     own = (p.X, p.W, p.b, p.target, p.lr)
-    others = tuple(
-        (
-            sp.Matrix([sp.Rational(v) for v in X]),
-            sp.Matrix([sp.Rational(v) for v in W]),
-            *map(sp.Rational, rest),
-        )
-        for X, W, *rest in OTHER_NEURONS
-    )
-    r.neuron_step = Rule(step, (own, *others), parts=2)
+    r.neuron_step = Rule(step, (own, *(neuron(*n) for n in OTHER_NEURONS)), parts=2)
 
 
 EXERCISE = Exercise(
@@ -91,7 +100,7 @@ EXERCISE = Exercise(
         number("loss", mistakes=("factor_two",)),
         number("dL_dpred", mistakes=("factor_two", "sign")),
         number("dpred_dZ", mistakes=("sigma_twice",)),
-        number("dL_dZ", mistakes=("factor_two", "sign", "sigma_twice")),
+        number("dL_dZ", mistakes=("factor_two", "sign")),
         vector("dL_dW", 3, points=2, mistakes=("chain_factor", "factor_two", "sign")),
         number("dL_db", mistakes=("factor_two", "sign")),
         vector("W_new", 3, points=2, mistakes=("sign", "chain_factor", "factor_two")),
@@ -100,7 +109,7 @@ EXERCISE = Exercise(
         function(
             "neuron_step",
             ("X", "W", "b", "target", "lr"),
-            points=3,
+            points=2,
             mistakes=("sign", "chain_factor", "factor_two"),
         ),
     ),

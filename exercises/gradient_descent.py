@@ -1,6 +1,6 @@
 """Gradient descent, and PyTorch's Adam and Adagrad, on f(w) = (w − 3)²; where descent on L1 ends (seed 002).
 
-w ← w − η f′(w); Adam and Adagrad follow the update rules that torch.optim documents.
+w ← w − η f′(w) with f′ from SymPy; Adam and Adagrad follow the update rules torch.optim documents.
 """
 
 from collections.abc import Callable
@@ -17,9 +17,11 @@ PARAMETERS = {
     "w0": 0,
     "eta": "0.25",
     "steps": 3,
+    # torch.optim.Adam's defaults (lr is eta)
     "beta1": "0.9",
     "beta2": "0.999",
     "adam_eps": "1e-8",
+    # torch.optim.Adagrad's defaults: eps, lr_decay 0 and initial_accumulator_value 0
     "adagrad_eps": "1e-10",
     # L1(w1, w2) = (a1 w1 + a2 w2 − c)², descended from `start`
     "a": [4, 7],
@@ -28,12 +30,14 @@ PARAMETERS = {
 }
 
 w = sp.Symbol("w")
-w1, w2 = sp.symbols("w1 w2")
+w1, w2, w3 = sp.symbols("w1 w2 w3")
 DIGITS = 30
 
+Step = Callable[[Any], Any]
 
-def descend(gradient: Callable[[Any], Any], start: Any, eta: Any, steps: int, s: Slip) -> list[Any]:
-    """start, then `steps` steps of w ← w − η ∇f(w) (or + in the sign slip)."""
+
+def descend(gradient: Step, start: Any, eta: Any, steps: int, s: Slip) -> list[Any]:
+    """start and `steps` steps of w ← w − η ∇f(w) (w + η ∇f(w) in the sign slip)."""
     trajectory = [start]
     for _ in range(steps):
         here = trajectory[-1]
@@ -41,10 +45,10 @@ def descend(gradient: Callable[[Any], Any], start: Any, eta: Any, steps: int, s:
     return trajectory
 
 
-def adam(gradient: Callable[[Any], Any], start: Any, p: SimpleNamespace, s: Slip) -> list[Any]:
-    """Adam as torch.optim.Adam (no weight decay, no amsgrad): the iterates w1 … w_steps."""
+def adam(gradient: Step, p: SimpleNamespace, s: Slip) -> list[Any]:
+    """torch.optim.Adam without weight decay or amsgrad, lr = η: the iterates w1 … w_steps."""
     m = v = sp.Integer(0)
-    here, trajectory = start, []
+    here, iterates = p.w0, []
     for t in range(1, p.steps + 1):
         g = gradient(here)
         m = p.beta1 * m + (1 - p.beta1) * g
@@ -53,40 +57,41 @@ def adam(gradient: Callable[[Any], Any], start: Any, p: SimpleNamespace, s: Slip
             (m, v) if s.on("no_bias_correction") else (m / (1 - p.beta1**t), v / (1 - p.beta2**t))
         )
         here = sp.N(here - s.sign * p.eta * m_hat / (sp.sqrt(v_hat) + p.adam_eps), DIGITS)
-        trajectory.append(here)
-    return trajectory
+        iterates.append(here)
+    return iterates
 
 
-def adagrad(gradient: Callable[[Any], Any], start: Any, p: SimpleNamespace, s: Slip) -> list[Any]:
-    """Adagrad as torch.optim.Adagrad (lr_decay 0, initial accumulator 0): the iterates w1 … w_steps."""
-    total = sp.Integer(0)
-    here, trajectory = start, []
+def adagrad(gradient: Step, p: SimpleNamespace, s: Slip) -> list[Any]:
+    """torch.optim.Adagrad (lr_decay 0, initial accumulator 0), lr = η: the iterates w1 … w_steps."""
+    squares = sp.Integer(0)
+    here, iterates = p.w0, []
     for _ in range(p.steps):
         g = gradient(here)
-        total = g**2 if s.on("no_accumulation") else total + g**2
-        here = sp.N(here - s.sign * p.eta * g / (sp.sqrt(total) + p.adagrad_eps), DIGITS)
-        trajectory.append(here)
-    return trajectory
+        squares = g**2 if s.on("no_accumulation") else squares + g**2
+        here = sp.N(here - s.sign * p.eta * g / (sp.sqrt(squares) + p.adagrad_eps), DIGITS)
+        iterates.append(here)
+    return iterates
 
 
 def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
-    f = (w - p.target) ** 2
-    df = s.scale * f.diff(w)
+    f = s.scale * (w - p.target) ** 2
+    df = f.diff(w)
 
     def slope(at: Any) -> Any:
         return df.subs(w, at)
 
+    # one step more than asked: the shifted and after-the-update windows reach one further
     trajectory = descend(slope, p.w0, p.eta, p.steps + 1, s)
     r.iterates = s.window(trajectory, 1, p.steps)
     r.losses = s.window([f.subs(w, at) for at in trajectory], 0, p.steps + 1)
-    r.gradient_descent = Rule(lambda *args: descend_rule(s, *args), probes(p))
+    r.gradient_descent = Rule(lambda *args: descent_rule(s, *args), probes(p))
     r.gd_L1_limit = l1_limit(p, s)
-    r.adam_iterates = adam(slope, p.w0, p, s)
-    r.adagrad_iterates = adagrad(slope, p.w0, p, s)
+    r.adam_iterates = adam(slope, p, s)
+    r.adagrad_iterates = adagrad(slope, p, s)
 
 
-def descend_rule(s: Slip, grad: Gradient, start: Any, eta: Any, n: Any) -> sp.Matrix:
-    """The n + 1 iterates w0 … wn that gradient_descent(grad, w0, eta, n) returns."""
+def descent_rule(s: Slip, grad: Gradient, start: Any, eta: Any, n: Any) -> sp.Matrix:
+    """What gradient_descent(grad, w0, eta, n) returns: the n + 1 iterates w0 … wn as rows."""
     symbols, gradient = grad.symbols(), grad.gradient()
     point = sp.Matrix(start) if isinstance(start, list | sp.MatrixBase) else sp.Matrix([start])
 
@@ -94,42 +99,50 @@ def descend_rule(s: Slip, grad: Gradient, start: Any, eta: Any, n: Any) -> sp.Ma
         return gradient.subs(dict(zip(symbols, here, strict=True)))
 
     trajectory = descend(at, point, eta, int(n), s)
-    if s.on("shifted"):  # w0 left out, or the last step missing: n entries instead of n + 1
-        trajectory = trajectory[1:] if s.form == 0 else trajectory[:-1]
+    # shifted: n entries, the window one earlier (last step missing) or one later (w0 left out)
+    if s.on("shifted"):
+        trajectory = trajectory[:-1] if s.form == 0 else trajectory[1:]
     return sp.Matrix([list(here) for here in trajectory])
 
 
 def probes(p: SimpleNamespace) -> tuple[tuple[Any, ...], ...]:
-    """The lecture's example, L1 in two dimensions, a quadratic in three, a quartic."""
+    """The lecture's f, L1 with a small stable step, a coupled quadratic in 3-D, a quartic.
+
+    A scalar start is a float, as the lecture's tensor([0.0]): an int would make a student's
+    in-place update of np.asarray(w0) fail for a reason that has nothing to do with descent.
+    """
+    l1 = ((p.a.T * sp.Matrix([w1, w2]))[0] - p.c) ** 2
+    bowl = w1**2 + 3 * w2**2 + w3**2 - w1 * w3
     return (
-        (Gradient(f"(w - {p.target})**2", ("w",)), p.w0, p.eta, p.steps),
-        (Gradient("(4*w1 + 7*w2 - 20)**2", ("w1", "w2")), [0, 0], sp.Rational(1, 200), 5),
+        (Gradient(sp.sstr((w - p.target) ** 2), ("w",)), sp.Float(p.w0, DIGITS), p.eta, p.steps),
+        (Gradient(sp.sstr(l1), ("w1", "w2")), list(p.start), sp.Rational(1, 200), sp.Integer(5)),
         (
-            Gradient("w1**2 + 3*w2**2 + w3**2 - w1*w3", ("w1", "w2", "w3")),
+            Gradient(sp.sstr(bowl), ("w1", "w2", "w3")),
             [1, -1, 2],
             sp.Rational(1, 10),
-            4,
+            sp.Integer(4),
         ),
-        (Gradient("(w + 1)**4 / 4", ("w",)), 2, sp.Rational(1, 10), 2),
+        (Gradient("(w + 1)**4/4", ("w",)), sp.Float(2, DIGITS), sp.Rational(1, 10), sp.Integer(2)),
     )
 
 
 def l1_limit(p: SimpleNamespace, s: Slip) -> Any:
-    """Where gradient descent on L1 from `start` ends: every step is along ∇L1 ∥ a, so on start + t·a."""
+    """Where descent on L1 from `start` ends with a small stable step.
+
+    ∇L1 = 2(a·w − c)·a always points along a, so every iterate lies on the line start + t·a;
+    descent stops where the gradient vanishes on that line.
+    """
     ws = sp.Matrix([w1, w2])
-    inner = (p.a.T * ws)[0] - p.c
-    if s.on("other_minimiser"):
-        return SolutionSet(
-            (w1, w2), sp.Eq(inner, 0), sp.Matrix([*sp.solve(inner.subs(w2, 0), w1), 0])
-        )
-    gradient = sp.Matrix([(inner**2).diff(v) for v in ws])
-    direction = gradient.subs(dict(zip(ws, p.start, strict=True)))
-    if direction == sp.zeros(2, 1):
-        return p.start
+    residual = (p.a.T * ws)[0] - p.c
+    if s.on("other_minimiser"):  # the whole line of minimisers a·w = c
+        on_axis = w2 if p.a[0] != 0 else w1
+        member = ws.subs(sp.solve([residual, on_axis], [w1, w2], dict=True)[0])
+        return SolutionSet((w1, w2), sp.Eq(residual, 0), member)
+    gradient = sp.Matrix([(residual**2).diff(v) for v in ws])
     t = sp.Symbol("t")
-    line = p.start + t * direction
-    (t_end,) = sp.solve(inner.subs(dict(zip(ws, line, strict=True))), t)
-    return line.subs(t, t_end)
+    line = p.start + t * p.a
+    (stop,) = sp.solve(list(gradient.subs(dict(zip(ws, line, strict=True)))), t, dict=True)
+    return line.subs(stop)
 
 
 EXERCISE = Exercise(
@@ -142,7 +155,7 @@ EXERCISE = Exercise(
         vector("iterates", 3, points=2, mistakes=("sign", "factor_two", "shifted")),
         vector("losses", 4, points=2, mistakes=("loss_after_update", "sign")),
         function(
-            "gradient_descent", ("grad", "w0", "eta", "n"), points=3, mistakes=("sign", "shifted")
+            "gradient_descent", ("grad", "w0", "eta", "n"), points=2, mistakes=("sign", "shifted")
         ),
         vector("gd_L1_limit", 2, points=2, mistakes=("other_minimiser",)),
         vector("adam_iterates", 3, points=2, mistakes=("sign", "no_bias_correction")),

@@ -11,10 +11,13 @@ import sympy as sp
 from autograder.spec import Exercise, Sheet, Slip, choice, function, matrix, number, vector
 from autograder.values import Rule
 
+# token id -> token, in the order of the decoder's logits
+VOCABULARY = {12856: "Frankreich", 5312: "Deutschland", 9021: "Spanien"}
+
 PARAMETERS = {
-    "vocabulary": {12856: "Frankreich", 5312: "Deutschland", 9021: "Spanien"},
+    "vocabulary": VOCABULARY,
     "logits": ["3.2", "1.7", "1.2"],
-    # example 1
+    # example 1: logits, one-hot target, the input x of W_out
     "z1": ["2.0", "1.0", "0.1"],
     "y1": [1, 0, 0],
     "x1": ["1.5", "0.5"],
@@ -26,56 +29,70 @@ PARAMETERS = {
     "p_after": "0.85",
 }
 
-# Logits the grader hands to the students' softmax functions; the last ones overflow a naive e^z.
-MODERATE = (["1", "2", "3"], ["0.5", "-1.2", "3.3", "0"], ["2.0", "1.0", "0.1"], ["-1", "-1"])
-EXTREME = (["1000", "999"], ["-1000", "-1001"], ["710", "0", "-710"])
-FLOAT_MAX = sp.Float(np.finfo(np.float64).max)
-FLOAT_TINY = sp.Float(np.finfo(np.float64).smallest_subnormal)
+# Logits of several lengths on which any softmax written from the formula works.
+MODERATE = (
+    ("1", "2", "3"),
+    ("0.5", "-1.2", "3.3", "0"),
+    ("-2", "-2"),
+    ("0.25", "1.5", "-0.75", "2", "0"),
+)
+# Logits where e^z leaves float64: e^1000 overflows to inf, e^-1000 underflows to 0.
+EXTREME = (("1000", "999"), ("-1000", "-1001"), ("800", "0", "-800"))
+LARGEST_DOUBLE = sp.Float(float(np.finfo(np.float64).max), 30)
+# np.exp rounds to the nearest double, so a value below half the smallest subnormal becomes 0.
+ROUNDS_TO_ZERO = sp.Float(float(np.finfo(np.float64).smallest_subnormal), 30) / 2
 
 
 def softmax(z: sp.Matrix, s: Slip) -> sp.Matrix:
-    """e^(z − max z) / Σ e^(z − max z): the same numbers as e^z / Σ e^z, and lambdified it cannot overflow."""
-    shifted = z - sp.ones(*z.shape) * sp.Max(*z)
-    e = shifted.applyfunc(sp.exp)
+    """e^z / Σ e^z, written as e^(z − max z) / Σ e^(z − max z): the same value, and the rule that
+    the grader lambdifies from it cannot overflow."""
     if s.on("not_normalised"):
         return z.applyfunc(sp.exp)
+    e = (z - sp.Max(*z) * sp.ones(*z.shape)).applyfunc(sp.exp)
     return e / sum(e)
 
 
-def naive_softmax(z: sp.Matrix, s: Slip) -> sp.Matrix:
-    """e^z / Σ e^z as float64 computes it: an overflowing e^zᵢ is inf, so inf/inf = NaN there and
-    0 elsewhere; when every e^zᵢ underflows, 0/0 = NaN everywhere."""
-    overflow = [sp.exp(v) > FLOAT_MAX for v in z]
-    if any(overflow):
-        return sp.Matrix([sp.nan if o else 0 for o in overflow])
-    if sum(z.applyfunc(sp.exp)) < FLOAT_TINY:
-        return sp.Matrix([sp.nan] * len(z))
-    return softmax(z, s)
+def float64_naive_softmax(z: sp.Matrix) -> sp.Matrix:
+    """e^z / Σ e^z without the shift, as float64 computes it: where e^zᵢ passes the largest double
+    it is inf and inf/inf is NaN (finite/inf is 0); where every e^zᵢ rounds to 0, 0/0 is NaN."""
+    e = z.applyfunc(sp.exp)
+    if sp.exp(sp.Max(*z)) > LARGEST_DOUBLE:
+        return e.applyfunc(lambda v: sp.nan if v > LARGEST_DOUBLE else sp.Integer(0))
+    if sp.exp(sp.Max(*z)) < ROUNDS_TO_ZERO:
+        return e.applyfunc(lambda v: sp.nan)
+    return e / sum(e)
 
 
 def cross_entropy(p: sp.Matrix, y: sp.Matrix, s: Slip) -> sp.Expr:
+    """−Σ yᵢ ln pᵢ; a term with yᵢ = 0 is 0 (also where pᵢ = 0)."""
     return -s.sign * sum(yi * s.log(pi) for yi, pi in zip(y, p, strict=True) if yi != 0)
 
 
+def logits(values: tuple[str, ...]) -> tuple[sp.Matrix]:
+    return (sp.Matrix([sp.Rational(v) for v in values]),)
+
+
 def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
-    def column(values: list[str]) -> tuple[sp.Matrix]:
-        return (sp.Matrix([sp.Rational(v) for v in values]),)
+    r.softmax = Rule(lambda z: softmax(sp.Matrix(z), s), tuple(map(logits, MODERATE)))
 
-    r.softmax = Rule(lambda z: softmax(sp.Matrix(z), s), tuple(column(z) for z in MODERATE))
-    stable = naive_softmax if s.on("not_stable") else softmax
-    r.stable_softmax = Rule(
-        lambda z: stable(sp.Matrix(z), s), tuple(column(z) for z in MODERATE + EXTREME)
-    )
+    def stable(z: sp.Matrix) -> sp.Matrix:
+        z = sp.Matrix(z)
+        return float64_naive_softmax(z) if s.on("not_stable") else softmax(z, s)
 
-    probabilities = list(softmax(p.logits, Slip()))
-    ranked = sorted(range(len(probabilities)), key=lambda i: probabilities[i])
+    r.stable_softmax = Rule(stable, tuple(map(logits, MODERATE + EXTREME)))
+
     ids = [str(token) for token in p.vocabulary]
+    decoder = list(softmax(p.logits, s))
+    positions = range(len(decoder))
+    likeliest = max(positions, key=decoder.__getitem__)
     if s.on("index_not_id"):
-        r.predicted_token = str(ranked[-1])
+        r.predicted_token = str(likeliest)
+    elif s.on("argmin"):
+        r.predicted_token = ids[min(positions, key=decoder.__getitem__)]
     else:
-        r.predicted_token = ids[ranked[0] if s.on("argmin") else ranked[-1]]
+        r.predicted_token = ids[likeliest]
 
-    r.p1 = softmax(p.z1, s)
+    r.p1 = s.rnd(softmax(p.z1, s))
     r.loss1 = cross_entropy(r.p1, p.y1, s)
     r.dz1 = s.sign * (r.p1 - p.y1)
     r.dW1 = s.outer(r.dz1, p.x1)
@@ -85,10 +102,6 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.dW2 = s.outer(s.sign * (r.p2 - p.y2), p.x2)
 
     r.loss_after = -s.sign * s.log(p.p_after)
-
-
-def options(vocabulary: dict[int, str]) -> dict[str, str]:
-    return {str(token): word for token, word in vocabulary.items()}
 
 
 EXERCISE = Exercise(
@@ -102,14 +115,14 @@ EXERCISE = Exercise(
         function("stable_softmax", ("z",), points=2, mistakes=("not_stable",)),
         choice(
             "predicted_token",
-            options(PARAMETERS["vocabulary"]),  # type: ignore[arg-type]
-            mistakes=("index_not_id", "argmin"),
+            {str(token): word for token, word in VOCABULARY.items()},
+            mistakes=("argmin", "index_not_id"),
         ),
-        vector("p1", 3, mistakes=("not_normalised",)),
+        vector("p1", 3, points=2, mistakes=("not_normalised",)),
         number("loss1", mistakes=("log10", "sign")),
-        vector("dz1", 3, mistakes=("sign",)),
+        vector("dz1", 3, points=2, mistakes=("sign",)),
         matrix("dW1", 3, 2, points=2, mistakes=("transposed", "sign")),
-        vector("p2", 4, mistakes=("not_normalised",)),
+        vector("p2", 4, points=2, mistakes=("not_normalised",)),
         number("loss2", mistakes=("log10", "sign")),
         matrix("dW2", 4, 3, points=2, mistakes=("rounded", "transposed", "sign")),
         number("loss_after", mistakes=("log10", "sign")),

@@ -1,26 +1,29 @@
-"""softmax_ce: SymPy against NumPy and the slides of seed 001, including the slide's misrounded p₃."""
+"""softmax_ce: the SymPy references and mistakes against NumPy, and against the slides of seed 001.
+
+The slides print p and ∂L/∂W rounded; example 2 misrounds p₃ and computes its matrix from that.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
 
-from autograder import grade_answer, reference
-from autograder.references import derive, exercise, mistake_targets
+from autograder.references import derive, exercise, mistake_targets, reference
+from autograder.spec import Slip
 from autograder.values import to_student
 
+VOCABULARY = {12856: "Frankreich", 5312: "Deutschland", 9021: "Spanien"}
+LOGITS = np.array([3.2, 1.7, 1.2])
+Z1, Y1, X1 = np.array([2.0, 1.0, 0.1]), np.array([1.0, 0.0, 0.0]), np.array([1.5, 0.5])
+Z2, Y2 = np.array([3.52, 2.37, 1.185, 0.07]), np.array([1.0, 0.0, 0.0, 0.0])
+X2 = np.array([1.2, 0.8, 0.5])
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
-Z1, Y1, X1 = np.array([2.0, 1.0, 0.1]), np.array([1.0, 0, 0]), np.array([1.5, 0.5])
-Z2, Y2, X2 = (
-    np.array([3.52, 2.37, 1.185, 0.07]),
-    np.array([1.0, 0, 0, 0]),
-    np.array([1.2, 0.8, 0.5]),
-)
+# seed 001, as its slides print them
+SLIDE_P1 = [0.6590, 0.2424, 0.0986]
+SLIDE_DZ1 = [-0.3410, 0.2424, 0.0986]
+SLIDE_DW1 = [[-0.5115, -0.1705], [0.3636, 0.1212], [0.1479, 0.0493]]
 SLIDE_P2 = [0.692, 0.219, 0.066, 0.022]
 SLIDE_DW2 = [
     [-0.3696, -0.2464, -0.1540],
@@ -30,100 +33,185 @@ SLIDE_DW2 = [
 ]
 
 
-def test_example_1_against_numpy_and_the_slide() -> None:
-    p = softmax(Z1)
-    np.testing.assert_allclose(reference("softmax_ce.p1").value, p, rtol=1e-12)
-    assert float(reference("softmax_ce.loss1").value) == pytest.approx(-np.log(p[0]), rel=1e-12)
-    np.testing.assert_allclose(reference("softmax_ce.dz1").value, p - Y1, rtol=1e-12)
-    np.testing.assert_allclose(reference("softmax_ce.dW1").value, np.outer(p - Y1, X1), rtol=1e-12)
-    # the slide: p = [0.6590, 0.2424, 0.0986], p − y = [−0.3410, 0.2424, 0.0986], loss 0.417
-    np.testing.assert_allclose(
-        reference("softmax_ce.p1").value, [0.6590, 0.2424, 0.0986], atol=5e-5
-    )
-    np.testing.assert_allclose(
-        reference("softmax_ce.dz1").value, [-0.3410, 0.2424, 0.0986], atol=5e-5
-    )
-    assert float(reference("softmax_ce.loss1").value) == pytest.approx(0.417, abs=5e-4)
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - np.max(z))
+    return e / e.sum()
 
 
-def test_the_slides_dW1_row_3_uses_the_rounded_p3() -> None:
-    slide = np.array([[-0.5115, -0.1705], [0.3636, 0.1212], [0.1479, 0.0493]])
-    derived = reference("softmax_ce.dW1").value
-    off = np.abs(derived - slide) > 5e-5
-    assert [tuple(i) for i in np.argwhere(off)] == [
-        (2, 0)
-    ]  # 0.0986 · 1.5 = 0.1479; 0.098566 · 1.5 = 0.1478
-    assert slide[2, 0] == pytest.approx(0.0986 * 1.5)
-
-
-def test_example_2_against_numpy() -> None:
-    p = softmax(Z2)
-    np.testing.assert_allclose(reference("softmax_ce.p2").value, p, rtol=1e-12)
-    assert float(reference("softmax_ce.loss2").value) == pytest.approx(-np.log(p[0]), rel=1e-12)
-    np.testing.assert_allclose(reference("softmax_ce.dW2").value, np.outer(p - Y2, X2), rtol=1e-12)
-
-
-def test_the_slides_p3_is_misrounded() -> None:
-    derived = reference("softmax_ce.p2").value
-    off = np.abs(derived - SLIDE_P2) > 5e-4
-    assert list(np.flatnonzero(off)) == [2]
-    assert round(float(derived[2]), 3) == 0.067
-
-
-def test_the_slides_dW2_follows_from_its_rounded_probabilities() -> None:
-    derived = reference("softmax_ce.dW2").value
-    assert not np.allclose(derived, SLIDE_DW2, atol=5e-5)
-    np.testing.assert_allclose(np.outer(np.array(SLIDE_P2) - Y2, X2), SLIDE_DW2, atol=1e-12)
-    follows = derive(exercise("softmax_ce"), given={"p2": SLIDE_P2})["dW2"]
-    np.testing.assert_allclose(np.array(follows.tolist(), dtype=float), SLIDE_DW2, atol=1e-12)
-
-
-def test_mistakes_against_numpy() -> None:
-    p = softmax(Z2)
-    found = {m: t.value for m, t in mistake_targets("softmax_ce.dW2")}
-    np.testing.assert_allclose(found["transposed"], np.outer(X2, p - Y2), rtol=1e-12)
-    np.testing.assert_allclose(found["sign"], np.outer(Y2 - p, X2), rtol=1e-12)
-    np.testing.assert_allclose(found["rounded"], np.outer(np.round(p, 3) - Y2, X2), rtol=1e-12)
-    logs = {m: t.value for m, t in mistake_targets("softmax_ce.loss2")}
-    assert float(logs["log10"]) == pytest.approx(-np.log10(p[0]), rel=1e-12)
-
-
-def test_the_decoder_predicts_frankreich() -> None:
-    assert reference("softmax_ce.predicted_token").value == "12856"
-    logits = np.array([3.2, 1.7, 1.2])
-    assert int(np.argmax(softmax(logits))) == 0
-    assert grade_answer("softmax_ce.predicted_token", "Frankreich").correct
-    assert grade_answer("softmax_ce.predicted_token", 12856).correct
-    assert grade_answer("softmax_ce.predicted_token", 0).mistake == "index_not_id"
-    assert grade_answer("softmax_ce.predicted_token", "Spanien").mistake == "argmin"
-    assert grade_answer("softmax_ce.predicted_token", "Deutschland").status == "wrong"
-    assert grade_answer("softmax_ce.predicted_token", "Italien").status == "invalid"
-
-
-def test_loss_after_learning() -> None:
-    assert float(reference("softmax_ce.loss_after").value) == pytest.approx(
-        -np.log(0.85), rel=1e-12
-    )
-
-
-@pytest.mark.parametrize("qid", ["softmax_ce.softmax", "softmax_ce.stable_softmax"])
-def test_softmax_functions_on_every_probe_against_numpy(qid: str) -> None:
-    ref = reference(qid)
-    for (z,), expected in zip(ref.probes, ref.value, strict=True):
-        np.testing.assert_allclose(expected, softmax(to_student(z)), rtol=1e-12, atol=1e-300)
-
-
-def test_a_naive_softmax_is_right_for_moderate_logits_and_named_for_large_ones() -> None:
-    def naive(z: np.ndarray) -> np.ndarray:
+def naive_softmax(z: np.ndarray) -> np.ndarray:
+    """The seed's softmax, e^z / Σ e^z without the shift, with float64's overflow and 0/0."""
+    with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(z)
         return e / e.sum()
 
-    with np.errstate(over="ignore", invalid="ignore"):
-        assert grade_answer("softmax_ce.softmax", naive).correct
-        verdict = grade_answer("softmax_ce.stable_softmax", naive)
-    assert verdict.mistake == "not_stable"
-    assert grade_answer("softmax_ce.stable_softmax", softmax).correct
-    assert any(
-        np.abs(to_student(z)).max() >= 1000
-        for (z,) in reference("softmax_ce.stable_softmax").probes
+
+P1, P2 = softmax(Z1), softmax(Z2)
+
+
+def value(qid: str) -> np.ndarray:
+    return np.asarray(reference(f"softmax_ce.{qid}").value, dtype=float)
+
+
+@pytest.mark.parametrize(
+    ("qid", "expected"),
+    [
+        ("p1", P1),
+        ("loss1", -np.log(P1[0])),
+        ("dz1", P1 - Y1),
+        ("dW1", np.outer(P1 - Y1, X1)),
+        ("p2", P2),
+        ("loss2", -np.log(P2[0])),
+        ("dW2", np.outer(P2 - Y2, X2)),
+        ("loss_after", -np.log(0.85)),
+    ],
+)
+def test_references_against_numpy(qid: str, expected: np.ndarray) -> None:
+    np.testing.assert_allclose(value(qid), expected, rtol=1e-12)
+
+
+def test_the_gradient_of_the_loss_by_finite_differences() -> None:
+    def loss(z: np.ndarray) -> float:
+        return float(-np.log(softmax(z)[0]))
+
+    h = 1e-6
+    slope = [(loss(Z1 + h * e) - loss(Z1 - h * e)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(value("dz1"), slope, rtol=1e-7)
+
+
+def test_the_decoder_predicts_the_most_likely_token() -> None:
+    ids = list(VOCABULARY)
+    assert reference("softmax_ce.predicted_token").value == str(ids[np.argmax(softmax(LOGITS))])
+    assert reference("softmax_ce.predicted_token").value == "12856"
+    assert exercise("softmax_ce").question("predicted_token").options == {
+        str(k): v for k, v in VOCABULARY.items()
+    }
+
+
+# --- the slides of seed 001 ---
+
+
+def test_example_1_agrees_with_the_slide_but_for_one_entry_of_dW1() -> None:
+    np.testing.assert_allclose(value("p1"), SLIDE_P1, rtol=0, atol=5e-5)
+    np.testing.assert_allclose(value("dz1"), SLIDE_DZ1, rtol=0, atol=5e-5)
+    off = np.abs(value("dW1") - SLIDE_DW1) > 5e-5
+    # the slide multiplies the printed p₃ = 0.0986 by 1.5; the exact 0.147849 prints as 0.1478
+    assert [tuple(i) for i in np.argwhere(off)] == [(2, 0)]
+    assert SLIDE_DW1[2][0] == pytest.approx(1.5 * SLIDE_P1[2], abs=1e-12)
+    assert round(float(value("dW1")[2, 0]), 4) == 0.1478
+    # off by a unit in the 4th decimal only: within the question's tolerance
+    np.testing.assert_allclose(SLIDE_DW1, value("dW1"), rtol=1e-3, atol=1e-6)
+
+
+def test_the_slides_p2_misrounds_p3() -> None:
+    off = np.abs(value("p2") - SLIDE_P2) > 5e-4
+    assert list(np.flatnonzero(off)) == [2]
+    assert SLIDE_P2[2] == 0.066
+    assert round(float(value("p2")[2]), 3) == 0.067
+    assert np.round(P2, 3).tolist() == [0.692, 0.219, 0.067, 0.022]
+
+
+def test_the_slides_dW2_follows_from_its_rounded_p_not_from_the_exact_one() -> None:
+    off = np.abs(value("dW2") - SLIDE_DW2) > 5e-5
+    assert off.any()
+    assert off[2].all()  # the row of the misrounded p₃
+    np.testing.assert_allclose(np.outer(np.subtract(SLIDE_P2, Y2), X2), SLIDE_DW2, atol=1e-12)
+    follows = derive(exercise("softmax_ce"), None, Slip(), given={"p2": SLIDE_P2})
+    np.testing.assert_allclose(
+        np.array(follows["dW2"].tolist(), dtype=float), SLIDE_DW2, rtol=0, atol=1e-12
     )
+    np.testing.assert_allclose(float(follows["loss2"]), -np.log(SLIDE_P2[0]), rtol=1e-12)
+
+
+# --- the function questions, probe by probe ---
+
+
+@pytest.mark.parametrize("qid", ["softmax", "stable_softmax"])
+def test_softmax_functions_on_every_probe_against_numpy(qid: str) -> None:
+    ref = reference(f"softmax_ce.{qid}")
+    assert len(ref.probes) == len(ref.value) >= 4
+    assert len({len(to_student(z)) for (z,) in ref.probes}) >= 3
+    for (z,), expected in zip(ref.probes, ref.value, strict=True):
+        np.testing.assert_allclose(expected, softmax(to_student(z)), rtol=1e-12, atol=1e-300)
+        assert float(np.sum(expected)) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_stable_softmax_probes_overflow_and_underflow_a_naive_softmax() -> None:
+    probes = [to_student(z) for (z,) in reference("softmax_ce.stable_softmax").probes]
+    shown = [z.tolist() for z in probes]
+    assert [1000.0, 999.0] in shown and [-1000.0, -1001.0] in shown
+    with np.errstate(over="ignore", under="ignore"):
+        assert any(np.isinf(np.exp(z)).any() for z in probes)
+        assert any((np.exp(z) == 0).all() for z in probes)
+    assert all(np.isfinite(naive_softmax(z)).all() for z in probes if np.abs(z).max() < 700)
+
+
+def test_not_stable_is_the_naive_softmax_as_float64_computes_it() -> None:
+    ref = reference("softmax_ce.stable_softmax")
+    (found,) = [t.value for m, t in mistake_targets("softmax_ce.stable_softmax")]
+    for (z,), mistaken in zip(ref.probes, found, strict=True):
+        # NaN where NumPy gives NaN (assert_allclose treats NaN as equal to NaN)
+        np.testing.assert_allclose(mistaken, naive_softmax(to_student(z)), rtol=1e-12, atol=0)
+    assert any(np.isnan(m).any() for m in found)
+
+
+def test_not_normalised_softmax_is_e_to_the_z_on_every_probe() -> None:
+    ref = reference("softmax_ce.softmax")
+    (found,) = [t.value for m, t in mistake_targets("softmax_ce.softmax")]
+    for (z,), mistaken in zip(ref.probes, found, strict=True):
+        np.testing.assert_allclose(mistaken, np.exp(to_student(z)), rtol=1e-12)
+
+
+# --- the mistakes, recomputed by NumPy ---
+
+MISTAKES = [
+    ("p1", "not_normalised", np.exp(Z1)),
+    ("loss1", "log10", -np.log10(P1[0])),
+    ("loss1", "sign", np.log(P1[0])),
+    ("dz1", "sign", Y1 - P1),
+    ("dW1", "transposed", np.outer(X1, P1 - Y1)),
+    ("dW1", "sign", np.outer(Y1 - P1, X1)),
+    ("p2", "not_normalised", np.exp(Z2)),
+    ("loss2", "log10", -np.log10(P2[0])),
+    ("loss2", "sign", np.log(P2[0])),
+    ("dW2", "rounded", np.outer(np.round(P2, 3) - Y2, X2)),
+    ("dW2", "transposed", np.outer(X2, P2 - Y2)),
+    ("dW2", "sign", np.outer(Y2 - P2, X2)),
+    ("loss_after", "log10", -np.log10(0.85)),
+    ("loss_after", "sign", np.log(0.85)),
+]
+
+
+@pytest.mark.parametrize(("qid", "mistake", "expected"), MISTAKES)
+def test_mistakes_against_numpy(qid: str, mistake: str, expected: np.ndarray) -> None:
+    found = dict(mistake_targets(f"softmax_ce.{qid}"))
+    np.testing.assert_allclose(found[mistake].value, expected, rtol=1e-12)
+
+
+def test_mistakes_of_the_predicted_token() -> None:
+    found = dict(mistake_targets("softmax_ce.predicted_token"))
+    ids = [str(k) for k in VOCABULARY]
+    assert found["argmin"].value == ids[np.argmin(softmax(LOGITS))] == "9021"
+    assert found["index_not_id"].value == str(np.argmax(LOGITS)) == "0"
+    assert (
+        found["index_not_id"].value
+        not in exercise("softmax_ce").question("predicted_token").options
+    )
+
+
+def far_apart(reference_value: Any, mistaken: Any) -> bool:
+    """Outside the tolerance rtol 1e-3, atol 1e-6 somewhere (or of another shape or option)."""
+    if isinstance(reference_value, str):
+        return reference_value != mistaken
+    if isinstance(reference_value, list):
+        return any(far_apart(r, m) for r, m in zip(reference_value, mistaken, strict=True))
+    r, m = np.asarray(reference_value, dtype=float), np.asarray(mistaken, dtype=float)
+    return r.shape != m.shape or not np.allclose(m, r, rtol=1e-3, atol=1e-6)
+
+
+@pytest.mark.parametrize("question", exercise("softmax_ce").questions, ids=lambda q: q.name)
+def test_every_mistake_differs_from_the_reference(question: Any) -> None:
+    qid = f"softmax_ce.{question.name}"
+    found = mistake_targets(qid)
+    assert found and {m for m, _ in found} == set(question.mistakes)
+    for mistake, t in found:
+        assert far_apart(reference(qid).value, t.value), mistake
