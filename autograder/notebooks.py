@@ -124,7 +124,7 @@ def checks_source(lang: str) -> str:
     """The form checks in the notebook's language: the messages, then notebook_checks' code."""
     messages = {key: text[lang] for key, text in feedback.messages()["check"].items()}
     code = inspect.getsource(notebook_checks)
-    body = code[code.index("import math") :].replace("MESSAGES: dict = {}\n", "")
+    body = code[code.index("import math") :].replace("MESSAGES: dict = {}\n\n\n", "")
     return f"MESSAGES = {messages!r}\n\n{body.strip()}"
 
 

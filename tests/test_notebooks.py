@@ -1,0 +1,204 @@
+"""The committed notebooks of every assignment: in sync with the specs, running in a Jupyter kernel,
+graded by real nbgrader (solutions full marks, unanswered 0), and giving nothing away.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from autograder import feedback
+from autograder.notebooks import instructor_notebook
+from autograder.references import ASSIGNMENTS, exercise, reference
+from autograder.release import nbgrader_api, release
+from autograder.spec import Kind, exact
+from autograder.values import Published
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("repo")
+    release(ASSIGNMENTS, out / "course", "de", out)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", ["solutions", "release"])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_notebooks_are_in_sync_with_the_specs(
+    regenerated: Path, folder: str, assignment: str
+) -> None:
+    committed = ROOT / folder / "de" / f"{assignment}.ipynb"
+    assert committed.exists(), f"{committed} is missing: run `autograder release`"
+    assert committed.read_text(encoding="utf-8") == (
+        regenerated / folder / "de" / f"{assignment}.ipynb"
+    ).read_text(encoding="utf-8"), f"{committed} is out of date: run `autograder release`"
+
+
+@pytest.mark.parametrize("lang", feedback.LANGUAGES)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_language_builds(assignment: str, lang: str) -> None:
+    nb = instructor_notebook(assignment, lang)
+    assert len(nb.cells) == 3 + 3 * len(exercise(assignment).questions)
+    # mathematical content is the same in every language: the code cells are identical
+    german = instructor_notebook(assignment, "de")
+    assert [c.source for c in nb.cells if c.cell_type == "code" and c.id != "checks"] == [
+        c.source for c in german.cells if c.cell_type == "code" and c.id != "checks"
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_instructor_notebook_passes_all_its_tests_in_a_kernel(assignment: str) -> None:
+    nb = nbformat.read(ROOT / "solutions" / "de" / f"{assignment}.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    errors = [o for cell in nb.cells for o in cell.get("outputs", []) if o.output_type == "error"]
+    assert not errors, errors[:1]
+
+
+@pytest.mark.slow
+def test_nbgrader_gives_the_solutions_full_marks_and_the_unanswered_notebooks_zero(
+    tmp_path: Path,
+) -> None:
+    from nbgrader.api import Gradebook
+
+    course = tmp_path / "course"
+    release(ASSIGNMENTS, course, "de", tmp_path)
+    api = nbgrader_api(course)
+    for assignment in ASSIGNMENTS:
+        for who, folder in (("teacher", "solutions"), ("nobody", "release")):
+            target = course / "submitted" / who / assignment
+            target.mkdir(parents=True)
+            shutil.copyfile(
+                tmp_path / folder / "de" / f"{assignment}.ipynb", target / f"{assignment}.ipynb"
+            )
+            assert api.autograde(assignment, who, force=True, create=True)["success"]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course.name) as gradebook:
+        for assignment in ASSIGNMENTS:
+            points = sum(q.points for q in exercise(assignment).questions)
+            full = gradebook.find_submission(assignment, "teacher")
+            empty = gradebook.find_submission(assignment, "nobody")
+            assert (full.score, full.max_score) == (points, points), assignment
+            assert empty.score == 0.0, assignment
+
+
+def _given_numbers(assignment: str) -> set[float]:
+    """Every number the task itself gives: the parameters, and the published tables it shows."""
+    found: set[float] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, Published):
+            walk([list(row) for row in value.rows])
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        else:
+            with contextlib.suppress(TypeError, ValueError):
+                found.add(round(float(exact(value)), 12))  # type: ignore[arg-type]
+
+    walk(list(exercise(assignment).parameters.values()))
+    return found
+
+
+def _answers(assignment: str) -> list[float]:
+    values: list[float] = []
+    for q in exercise(assignment).questions:
+        ref = reference(f"{assignment}.{q.name}")
+        if q.kind in (Kind.NUMBER, Kind.VECTOR, Kind.MATRIX, Kind.TABLE):
+            values += list(np.asarray(ref.value, dtype=float).reshape(-1))
+        elif q.kind is Kind.FUNCTION:
+            for out in ref.value:
+                for part in out if isinstance(out, tuple) else (out,):
+                    values += list(np.asarray(part, dtype=float).reshape(-1))
+    return values
+
+
+def _published_texts(assignment: str) -> set[str]:
+    """The numbers of the published tables a task shows, as printed there (a slide's 0.590)."""
+    return {
+        cell
+        for value in exercise(assignment).parameters.values()
+        if isinstance(value, Published)
+        for row in value.rows
+        for cell in row
+    }
+
+
+def _shown(value: float) -> set[str]:
+    """The ways a notebook could print a number: in full, and rounded to 3 and 4 decimals."""
+    return {repr(value), f"{value:.4f}", f"{value:.3f}"} - {"0.000", "-0.000", "0.0000", "-0.0000"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_student_notebook_gives_no_answer_away(assignment: str) -> None:
+    text = (ROOT / "release" / "de" / f"{assignment}.ipynb").read_text(encoding="utf-8")
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    given = _given_numbers(assignment)
+    for value in _answers(assignment):
+        if round(value, 12) in given or abs(value) < 1e-3 or float(value).is_integer():
+            continue
+        for shown in _shown(value) - _published_texts(assignment):
+            assert not re.search(rf"(?<![\d.]){re.escape(shown)}(?!\d)", text), (
+                f"{assignment}: the student notebook shows {shown}, an answer"
+            )
+
+
+@pytest.fixture(scope="module")
+def student_kernel(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A Jupyter kernel in an environment with only NumPy and pandas, as a student's may be."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("student")
+    env = root / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    python = env / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "numpy", "pandas", "ipykernel"], check=True
+    )
+    spec = root / "kernels" / "student-numpy"
+    spec.mkdir(parents=True)
+    argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "NumPy only", "language": "python"})
+    )
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        filter(None, [str(root), os.environ.get("JUPYTER_PATH")])
+    )
+    return "student-numpy"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_student_notebook_runs_with_only_numpy_and_checks_form_only(
+    student_kernel: str, assignment: str
+) -> None:
+    nb = nbformat.read(ROOT / "release" / "de" / f"{assignment}.ipynb", as_version=4)
+    solutions = nbformat.read(ROOT / "solutions" / "de" / f"{assignment}.ipynb", as_version=4)
+    answers = {c.id: c.source for c in solutions.cells if c.metadata["nbgrader"]["solution"]}
+    NotebookClient(nb, timeout=300, kernel_name=student_kernel, allow_errors=True).execute()
+    for cell in nb.cells:
+        errors = [o.ename for o in cell.get("outputs", []) if o.output_type == "error"]
+        assert errors in ([], ["NotImplementedError"]), (cell.id, errors)
+    for cell in nb.cells:  # now answered as the teacher would
+        if cell.id in answers:
+            cell.source = answers[cell.id]
+    NotebookClient(nb, timeout=300, kernel_name=student_kernel).execute()
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert printed.count("Form in Ordnung") == len(exercise(assignment).questions)
+    assert "richtig" not in printed.lower().replace("ob die antwort stimmt", "")
