@@ -54,20 +54,20 @@ def _parser() -> argparse.ArgumentParser:
     answers.add_argument("--json", action="store_true", help="print the key as JSON")
     answers.set_defaults(run=_answers)
 
-    check = commands.add_parser(
+    audit_cmd = commands.add_parser(
         "audit",
         help="list published values (slides, worksheets) that the derivation does not support",
     )
-    check.add_argument(
+    audit_cmd.add_argument(
         "files",
         nargs="+",
         type=Path,
         metavar="FILE",
         help="YAML or JSON: question id → value as printed",
     )
-    check.add_argument("--lang", default="de", choices=feedback.LANGUAGES)
-    check.add_argument("--json", action="store_true", help="print the findings as JSON")
-    check.set_defaults(run=_audit)
+    audit_cmd.add_argument("--lang", default="de", choices=feedback.LANGUAGES)
+    audit_cmd.add_argument("--json", action="store_true", help="print the findings as JSON")
+    audit_cmd.set_defaults(run=_audit)
 
     rel = commands.add_parser(
         "release",

@@ -5,8 +5,6 @@ The slides print p and ∂L/∂W rounded; example 2 misrounds p₃ and computes 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 
@@ -196,22 +194,3 @@ def test_mistakes_of_the_predicted_token() -> None:
         found["index_not_id"].value
         not in exercise("softmax_ce").question("predicted_token").options
     )
-
-
-def far_apart(reference_value: Any, mistaken: Any) -> bool:
-    """Outside the tolerance rtol 1e-3, atol 1e-6 somewhere (or of another shape or option)."""
-    if isinstance(reference_value, str):
-        return reference_value != mistaken
-    if isinstance(reference_value, list):
-        return any(far_apart(r, m) for r, m in zip(reference_value, mistaken, strict=True))
-    r, m = np.asarray(reference_value, dtype=float), np.asarray(mistaken, dtype=float)
-    return r.shape != m.shape or not np.allclose(m, r, rtol=1e-3, atol=1e-6)
-
-
-@pytest.mark.parametrize("question", exercise("softmax_ce").questions, ids=lambda q: q.name)
-def test_every_mistake_differs_from_the_reference(question: Any) -> None:
-    qid = f"softmax_ce.{question.name}"
-    found = mistake_targets(qid)
-    assert found and {m for m, _ in found} == set(question.mistakes)
-    for mistake, t in found:
-        assert far_apart(reference(qid).value, t.value), mistake
