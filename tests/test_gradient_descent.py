@@ -165,6 +165,21 @@ def test_optimisers_against_the_documented_updates(name: str, loop: list[float])
     np.testing.assert_allclose(reference(f"gradient_descent.{name}").value, loop, rtol=1e-13)
 
 
+def torch_run(optimiser: Any, dtype: Any, **options: Any) -> list[float]:
+    """The iterates w1 … w_steps of a torch.optim optimiser on the lecture's f."""
+    import torch
+
+    w = torch.tensor([W0], dtype=dtype, requires_grad=True)
+    step = optimiser([w], lr=ETA, **options)
+    out = []
+    for _ in range(STEPS):
+        step.zero_grad()
+        ((w - TARGET) ** 2).sum().backward()
+        step.step()
+        out.append(w.item())
+    return out
+
+
 @pytest.mark.parametrize(
     ("name", "mistake", "maximize"),
     [
@@ -178,14 +193,7 @@ def test_optimisers_against_torch_optim(name: str, mistake: str | None, maximize
     """torch.optim itself, in float64; its `maximize` steps up the gradient, as the sign slip."""
     torch = pytest.importorskip("torch")
     optimiser = {"adam_iterates": torch.optim.Adam, "adagrad_iterates": torch.optim.Adagrad}[name]
-    w = torch.tensor([W0], dtype=torch.float64, requires_grad=True)
-    step = optimiser([w], lr=ETA, maximize=maximize)
-    out = []
-    for _ in range(STEPS):
-        step.zero_grad()
-        ((w - TARGET) ** 2).sum().backward()
-        step.step()
-        out.append(w.item())
+    out = torch_run(optimiser, torch.float64, maximize=maximize)
     qid = f"gradient_descent.{name}"
     value = reference(qid).value if mistake is None else values_of(qid, mistake)[0]
     np.testing.assert_allclose(value, out, rtol=1e-12)
@@ -193,14 +201,7 @@ def test_optimisers_against_torch_optim(name: str, mistake: str | None, maximize
 
 def test_seed_sgd_against_torch_optim() -> None:
     torch = pytest.importorskip("torch")
-    w = torch.tensor([W0], requires_grad=True)
-    step = torch.optim.SGD([w], lr=ETA)
-    out = []
-    for _ in range(STEPS):
-        step.zero_grad()
-        ((w - TARGET) ** 2).sum().backward()
-        step.step()
-        out.append(w.item())
+    out = torch_run(torch.optim.SGD, torch.float32)
     np.testing.assert_allclose(reference("gradient_descent.iterates").value, out, rtol=1e-7)
 
 
