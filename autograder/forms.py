@@ -78,7 +78,7 @@ def to_shape(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Fit an array to the asked shape where that is unambiguous: [[0.49]] is a number, (3, 1) a vector."""
     if array.shape == shape:
         return array
-    if array.size == math.prod(shape) and _squeezed(array.shape) == _squeezed(shape):
+    if array.size == math.prod(shape) and same_but_for_ones(array.shape, shape):
         return array.reshape(shape)
     raise FormError("shape", {"expected": _shape_text(shape), "got": _shape_text(array.shape)})
 
@@ -202,8 +202,9 @@ def _size_hint(answer: Any) -> int:
         return 0
 
 
-def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(n for n in shape if n != 1)
+def same_but_for_ones(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """The same shape once axes of length 1 are dropped: (3, 1) and (3,), (1, 1) and ()."""
+    return tuple(n for n in a if n != 1) == tuple(n for n in b if n != 1)
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:

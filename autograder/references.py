@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from autograder.forms import same_but_for_ones
 from autograder.spec import MISTAKE_FORMS, Exercise, Kind, Question, Sheet, Slip
 from autograder.values import Rule, SolutionSet, Table, numeric
 
@@ -142,13 +143,9 @@ def target(q: Question, result: Any, reference_rule: Rule | None = None) -> Targ
             return Target(sp.sympify(result), result)
         return Target(result, result)
     value = numeric(result)
-    if q.shape is not None and _same_but_for_ones(value.shape, q.shape):
+    if q.shape is not None and same_but_for_ones(value.shape, q.shape):
         value = value.reshape(q.shape)
     return Target(value, result)
-
-
-def _same_but_for_ones(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    return tuple(n for n in a if n != 1) == tuple(n for n in b if n != 1)
 
 
 @dataclass(frozen=True)
