@@ -15,6 +15,7 @@ import sympy as sp
 from autograder import feedback
 from autograder.compare import (
     Outcome,
+    close,
     compare_array,
     compare_choice,
     compare_outputs,
@@ -25,6 +26,7 @@ from autograder.forms import (
     to_array,
     to_choice,
     to_expression_text,
+    to_shape,
     to_table,
     unanswered,
 )
@@ -36,15 +38,25 @@ from autograder.references import (
     locate,
     mistake_targets,
     reference,
+    steps,
     target,
 )
-from autograder.spec import Kind, Question, Tolerance
-from autograder.values import SolutionSet, to_student
+from autograder.spec import Kind, Question, Slip, Tolerance
+from autograder.values import SolutionSet, numeric, to_student
 
-Status = Literal["correct", "wrong", "invalid", "unanswered"]
+Status = Literal["correct", "partial", "wrong", "invalid", "unanswered"]
 
 # A student's function gets this long for all the grader's probes together.
 FUNCTION_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """A student's function as the sandbox reports it: ("result", value) or ("raised", message) per probe."""
+
+    results: tuple[tuple[str, Any], ...]
+    # the bound in seconds the function ran past on the probes, if it did
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,7 @@ def grade_answer(
     try:
         canonical = canonical_answer(q, answer, ref)
     except FormError as problem:
-        return _form_verdict(qid, problem, lang)
+        return form_verdict(qid, problem, lang)
     form_problem: FormError | None = None
     try:
         outcome = judge(q, canonical, ref.target)
@@ -110,13 +122,16 @@ def grade_answer(
     if named is not None:
         return named
     if form_problem is not None:
-        return _form_verdict(qid, form_problem, lang)
+        return form_verdict(qid, form_problem, lang)
     if q.kind is Kind.CHOICE and canonical not in q.options:
         shown = ", ".join(q.options) if len(q.options) <= 8 else ", ".join([*q.options][:8]) + ", …"
         unknown = FormError("unknown_option", {"answer": canonical, "options": shown})
-        return _form_verdict(qid, unknown, lang)
+        return form_verdict(qid, unknown, lang)
     if q.kind is Kind.FUNCTION and _any_not_finite(canonical):
-        return _form_verdict(qid, FormError("not_finite"), lang)
+        return form_verdict(qid, FormError("not_finite"), lang)
+    partly = _carried_forward(qid, q, canonical, ref, variant, lang)
+    if partly is not None:
+        return partly
     text = " ".join(
         t for t in (feedback.message("verdict", "wrong", lang), _where(q, ref, outcome, lang)) if t
     )
@@ -144,6 +159,8 @@ def canonical_answer(q: Question, answer: Any, ref: Reference) -> Any:
     if q.kind is Kind.FUNCTION:
         if unanswered(answer):
             raise FormError("unanswered")
+        if isinstance(answer, Outputs):
+            return reported_outputs(answer)
         if not callable(answer):
             raise FormError("not_callable")
         return call_on_probes(answer, ref.probes)
@@ -166,11 +183,25 @@ def _call_all(function: Any, probes: Sequence[tuple[Any, ...]]) -> list[Any]:
     return [_call_one(function, args) for args in probes]
 
 
+def reported_outputs(answer: Outputs) -> list[Any]:
+    if answer.timeout is not None:
+        raise FormError("timeout", {"seconds": answer.timeout})
+    return [
+        _output(value) if how == "result" else FormError("raised", {"error": str(value)})
+        for how, value in answer.results
+    ]
+
+
 def _call_one(function: Any, args: tuple[Any, ...]) -> Any:
     try:
         result = function(*[to_student(a) for a in args])
     except Exception as error:
         return FormError("raised", {"error": f"{type(error).__name__}: {str(error)[:80]}"})
+    return _output(result)
+
+
+def _output(result: Any) -> Any:
+    """One output as compared: a float array (NaN allowed), a tuple of them, or its FormError."""
     try:
         if isinstance(result, tuple):
             return tuple(to_array(part, finite=False) for part in result)
@@ -234,7 +265,80 @@ def _recognise(
     return None
 
 
-def _form_verdict(qid: str, problem: FormError, lang: str) -> Verdict:
+def _carried_forward(
+    qid: str,
+    q: Question,
+    canonical: Any,
+    ref: Reference,
+    variant: Mapping[str, Any] | None,
+    lang: str,
+) -> Verdict | None:
+    """Partial credit for a trajectory: each entry that is right, or right from the entries before it.
+
+    An entry that is wrong only because an earlier one was wrong, but follows from it by the right
+    rule, earns its share (error carried forward); the feedback names where the first error is.
+    """
+    assignment = qid.partition(".")[0]
+    rules = [steps(assignment, variant).get(q.name)]
+    if rules[0] is None or not isinstance(canonical, np.ndarray) or q.shape is None:
+        return None
+    if q.rounding is not None:
+        rules.append(steps(assignment, variant, Slip(rounding=q.rounding)).get(q.name))
+    try:
+        answer = to_shape(canonical, q.shape)
+    except FormError:
+        return None
+    by_hand = _by_hand(q).tolerance
+    expected = [np.asarray(t.value, dtype=float) for t in (ref.target, *ref.alternatives)]
+    credit = np.zeros(answer.shape, dtype=bool)
+    carried = np.zeros(answer.shape, dtype=bool)
+    for k in range(answer.shape[0]):
+        for e in expected:
+            credit[k] |= close(answer[k], e[k], by_hand)
+        for rule in rules if k > 0 and not credit[k].all() else ():
+            follows = _follows(rule, answer[:k])
+            if follows is not None:
+                carried[k] |= ~credit[k] & close(
+                    answer[k], follows.reshape(answer[k].shape), by_hand
+                )
+        credit[k] |= carried[k]
+    # an entry (a number of a vector, a row of a table) counts when all of it does
+    counted = credit.reshape(answer.shape[0], -1).all(axis=1)
+    if not counted.any():
+        return None
+    first = tuple(int(i) for i in np.argwhere(~credit)[0])
+    if q.kind is Kind.TABLE:
+        where = feedback.message("where", "cell", lang, row=first[0], column=q.columns[first[1]])
+    else:
+        where = feedback.message("where", "entry", lang, where=list(first))
+    key = "partial_carried" if carried.any() else "partial"
+    text = feedback.message(
+        "verdict", key, lang, credited=int(counted.sum()), total=counted.size, where=where
+    )
+    mistake = "carried_forward" if carried.any() else None
+    return Verdict(qid, "partial", float(counted.mean()), mistake, text)
+
+
+def _follows(rule: Any, previous: np.ndarray) -> np.ndarray | None:
+    """The next entry by `rule` from a student's entries; None where their numbers break the rule."""
+    try:
+        return np.asarray(numeric(rule(_entries(previous))), dtype=float)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError):
+        return None
+
+
+def _entries(answer: np.ndarray) -> list[Any]:
+    """A student's entries as a derivation reads them: exact numbers, rows as lists."""
+
+    def exact(x: float) -> sp.Expr:
+        return sp.Float(float(x), 17)
+
+    if answer.ndim == 1:
+        return [exact(x) for x in answer]
+    return [[exact(x) for x in row] for row in answer]
+
+
+def form_verdict(qid: str, problem: FormError, lang: str) -> Verdict:
     status: Status = "unanswered" if problem.key == "unanswered" else "invalid"
     head = feedback.message("verdict", status, lang)
     text = feedback.message("form", problem.key, lang, **problem.details)

@@ -100,6 +100,19 @@ def _derive_cached(name: str, frozen_variant: Any, slip: Slip) -> dict[str, Any]
     return _derive(exercise(name), _thaw(frozen_variant), slip, None)
 
 
+def steps(assignment: str, variant: Variant = None, slip: Slip = NO_SLIP) -> dict[str, Any]:
+    """The rules by which the trajectories of an assignment go from one entry to the next."""
+    return _steps_cached(assignment, _freeze(variant) if variant else None, slip)
+
+
+@lru_cache(maxsize=256)
+def _steps_cached(name: str, frozen_variant: Any, slip: Slip) -> dict[str, Any]:
+    ex = exercise(name)
+    sheet = Sheet()
+    ex.derive(ex.params(_thaw(frozen_variant)), slip, sheet)
+    return sheet.steps()
+
+
 def _derive(ex: Exercise, variant: Variant, slip: Slip, given: Variant) -> dict[str, Any]:
     sheet = Sheet({k: _as_sympy(v) for k, v in (given or {}).items()})
     ex.derive(ex.params(variant), slip, sheet)

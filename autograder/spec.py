@@ -166,6 +166,19 @@ class Sheet:
     def __init__(self, given: Mapping[str, Any] | None = None) -> None:
         object.__setattr__(self, "_given", dict(given or {}))
         object.__setattr__(self, "_values", {})
+        object.__setattr__(self, "_steps", {})
+
+    def step(self, name: str, follow: Callable[[list[Any]], Any]) -> None:
+        """How each entry of the trajectory `name` follows from the entries before it.
+
+        `follow(previous)` gets entries 0 … k−1 (numbers, or rows as lists) and returns entry k by
+        the rule of this derivation: the grader credits a later entry that a student computed
+        rightly from a wrong earlier one (error carried forward).
+        """
+        self._steps[name] = follow
+
+    def steps(self) -> dict[str, Callable[[list[Any]], Any]]:
+        return dict(self._steps)
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._values[name] = self._given.get(name, value)

@@ -6,11 +6,13 @@ Each is plain data plus SymPy, so that a reference can be shown, serialised and 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import sympy as sp
+
+from autograder.oracles import Gradient as Gradient
 
 
 @dataclass(frozen=True)
@@ -104,43 +106,6 @@ class Rule:
         if self.parts > 1:
             return lambda *xs: tuple(f(*xs) for f in functions)
         return functions[0]
-
-
-@dataclass(frozen=True)
-class Gradient:
-    """A gradient handed to a student's optimiser: callable on floats or arrays, picklable.
-
-    It carries the loss it differentiates (as text) so that a reference rule can work with it
-    symbolically while the student's code just calls it.
-    """
-
-    loss: str
-    variables: tuple[str, ...]
-    _numeric: list[Callable[..., Any]] = field(default_factory=list, compare=False, repr=False)
-
-    def symbols(self) -> tuple[sp.Symbol, ...]:
-        return tuple(sp.Symbol(v) for v in self.variables)
-
-    def expression(self) -> sp.Expr:
-        return sp.sympify(self.loss, locals={v: sp.Symbol(v) for v in self.variables})
-
-    def gradient(self) -> sp.Matrix:
-        return sp.Matrix([self.expression().diff(v) for v in self.symbols()])
-
-    def __call__(self, w: Any) -> Any:
-        if not self._numeric:
-            self._numeric.append(sp.lambdify(self.symbols(), list(self.gradient()), "numpy"))
-        values = np.atleast_1d(np.asarray(w, dtype=float))
-        result = np.asarray(self._numeric[0](*values), dtype=float)
-        return float(result[0]) if len(self.variables) == 1 and np.ndim(w) == 0 else result
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"loss": self.loss, "variables": self.variables}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        object.__setattr__(self, "loss", state["loss"])
-        object.__setattr__(self, "variables", state["variables"])
-        object.__setattr__(self, "_numeric", [])
 
 
 def _signature(arg: Any) -> Any:

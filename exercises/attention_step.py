@@ -55,11 +55,18 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
         inner = dzhat_dw.subs(dict(zip(w, at, strict=True)))
         return s.chain(dL_dzhat.subs(z_hat, output(at)), inner)
 
+    def update(here: sp.Matrix) -> sp.Matrix:
+        return s.rnd(here - s.sign * p.eta * gradient(here))
+
+    def row(k: int, wk: sp.Matrix) -> list[sp.Expr]:
+        return [k, output(wk), output(wk) - p.z, *wk]
+
     trajectory = [p.w_start]
     for _ in range(p.iterations):
-        here = trajectory[-1]
-        trajectory.append(s.rnd(here - s.sign * p.eta * gradient(here)))
-    rows = [[k, output(wk), output(wk) - p.z, *wk] for k, wk in enumerate(trajectory)]
+        trajectory.append(update(trajectory[-1]))
+    rows = [row(k, wk) for k, wk in enumerate(trajectory)]
+    # a row follows from the weights of the row before it
+    r.step("table", lambda previous: row(len(previous), update(sp.Matrix(previous[-1][3:]))))
 
     r.z_hat = output(p.w_start) - p.z if s.on("error_for_output") else output(p.w_start)
     r.loss = loss.subs(z_hat, output(p.w_start))

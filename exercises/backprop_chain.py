@@ -68,6 +68,7 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     weights, costs = train(p.x, p.w0, p.t, p.lr, p.updates, s)
     r.weights = s.window(weights, 1, p.updates)
     r.costs = s.window(costs, 0, p.updates)
+    r.step("weights", lambda previous: train(p.x, previous[-1], p.t, p.lr, 0, s)[0][1])
 
     def rule(x_value: Any, start: Any, t: Any, lr: Any, n: Any) -> sp.Matrix:
         return sp.Matrix(s.window(train(x_value, start, t, lr, n, s)[0], 1, int(n)))

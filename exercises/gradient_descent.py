@@ -3,7 +3,7 @@
 w ← w − η f′(w) with f′ from SymPy; Adam and Adagrad follow the update rules torch.optim documents.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -45,11 +45,14 @@ def descend(gradient: Step, start: Any, eta: Any, steps: int, s: Slip) -> list[A
     return trajectory
 
 
-def adam(gradient: Step, p: SimpleNamespace, s: Slip) -> list[Any]:
-    """torch.optim.Adam without weight decay or amsgrad, lr = η: the iterates w1 … w_steps."""
+def adam(gradient: Step, p: SimpleNamespace, s: Slip, path: Sequence[Any] = ()) -> list[Any]:
+    """torch.optim.Adam without weight decay or amsgrad, lr = η: the iterates w1 … w_steps.
+
+    Along a given `path` (a student's first iterates) the moments gather the gradients taken there.
+    """
     m = v = sp.Integer(0)
     here, iterates = p.w0, []
-    for t in range(1, p.steps + 1):
+    for t in range(1, max(p.steps, len(path) + 1) + 1):
         g = gradient(here)
         m = p.beta1 * m + (1 - p.beta1) * g
         v = p.beta2 * v + (1 - p.beta2) * g**2
@@ -58,18 +61,23 @@ def adam(gradient: Step, p: SimpleNamespace, s: Slip) -> list[Any]:
         )
         here = sp.N(here - s.sign * p.eta * m_hat / (sp.sqrt(v_hat) + p.adam_eps), DIGITS)
         iterates.append(here)
+        here = path[t - 1] if t <= len(path) else here
     return iterates
 
 
-def adagrad(gradient: Step, p: SimpleNamespace, s: Slip) -> list[Any]:
-    """torch.optim.Adagrad (lr_decay 0, initial accumulator 0), lr = η: the iterates w1 … w_steps."""
+def adagrad(gradient: Step, p: SimpleNamespace, s: Slip, path: Sequence[Any] = ()) -> list[Any]:
+    """torch.optim.Adagrad (lr_decay 0, initial accumulator 0), lr = η: the iterates w1 … w_steps.
+
+    Along a given `path` (a student's first iterates) the accumulator gathers the gradients there.
+    """
     squares = sp.Integer(0)
     here, iterates = p.w0, []
-    for _ in range(p.steps):
+    for t in range(1, max(p.steps, len(path) + 1) + 1):
         g = gradient(here)
         squares = g**2 if s.on("no_accumulation") else squares + g**2
         here = sp.N(here - s.sign * p.eta * g / (sp.sqrt(squares) + p.adagrad_eps), DIGITS)
         iterates.append(here)
+        here = path[t - 1] if t <= len(path) else here
     return iterates
 
 
@@ -88,6 +96,9 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.gd_L1_limit = l1_limit(p, s)
     r.adam_iterates = adam(slope, p, s)
     r.adagrad_iterates = adagrad(slope, p, s)
+    r.step("iterates", lambda previous: descend(slope, previous[-1], p.eta, 1, s)[-1])
+    r.step("adam_iterates", lambda previous: adam(slope, p, s, previous)[len(previous)])
+    r.step("adagrad_iterates", lambda previous: adagrad(slope, p, s, previous)[len(previous)])
 
 
 def descent_rule(s: Slip, grad: Gradient, start: Any, eta: Any, n: Any) -> sp.Matrix:

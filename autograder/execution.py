@@ -1,0 +1,351 @@
+"""Running submissions in the sandbox: a pool of pre-warmed workers, each forking a bounded child.
+
+The grader's side of the protocol: a job is the cells to run and the answers to report; a run is
+the plain data that came back and how the child ended. Nothing here compares answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import select
+import site
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder import plain
+from autograder.oracles import Gradient
+
+SANDBOX = Path(__file__).with_name("sandbox.py")
+# How long the worker may take beyond the submission's own wall bound before it counts as lost.
+WORKER_GRACE_SECONDS = 15.0
+STARTUP_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds of one submission (DESIGN.md, principle 3); every one has a CLI option."""
+
+    wall_seconds: float = 60.0
+    cell_seconds: float = 20.0
+    function_seconds: float = 10.0
+    cpu_seconds: float = 60.0
+    memory_bytes: int = 2 * 1024**3
+    output_bytes: int = 1024**2
+    result_bytes: int = 16 * 1024**2
+    processes: int = 16
+
+
+@dataclass(frozen=True)
+class Cell:
+    source: str
+    # the question whose answer this cell gives (its grade_id), if it is a solution cell
+    question: str | None = None
+    # where the cell stands in the submitted notebook (None for a cell taken from the spec)
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """An answer name to report; for a function question, the arguments to call it with."""
+
+    name: str
+    probes: tuple[tuple[Any, ...], ...] | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    cells: tuple[Cell, ...]
+    answers: tuple[Asked, ...]
+
+
+@dataclass
+class Answer:
+    """What came back for one name: its value, and for a function its output on each probe."""
+
+    value: Any
+    missing: bool = False
+    # per probe: ("result", value) or ("raised", message); None where the name is not a function
+    outputs: list[tuple[str, Any]] | None = None
+    # the bound in seconds that the function ran past on the probes, if it did
+    timeout: float | None = None
+
+
+@dataclass
+class Run:
+    """How one submission's run ended, and the answers it reported before that."""
+
+    status: str  # finished, timeout, killed, result_too_large, worker_lost
+    answers: dict[str, Answer] = field(default_factory=dict)
+    cell_errors: dict[int, str] = field(default_factory=dict)
+    # the cell that was running when the run ended early (None if every cell ran)
+    stopped_in: int | None = None
+    completed: bool = False
+    signal: int | None = None
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    max_rss_kb: int = 0
+    output_bytes: int = 0
+
+
+def student_path() -> list[str]:
+    """Where the sandbox finds its libraries: the standard library and site-packages, not the grader."""
+    paths = [sysconfig.get_path("purelib"), sysconfig.get_path("platlib"), *site.getsitepackages()]
+    seen: list[str] = []
+    for p in paths:
+        if p and p not in seen and Path(p).is_dir():
+            seen.append(p)
+    return seen
+
+
+def environment(home: str) -> dict[str, str]:
+    """The few variables a child sees: nothing of the grader's environment beyond PATH and locale."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "IPYTHONDIR": str(Path(home) / ".ipython"),
+        "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+
+
+class WorkerLost(RuntimeError):
+    """A sandbox worker died or stopped answering."""
+
+
+class Worker:
+    """One sandbox process: started once, warmed, then one job at a time."""
+
+    def __init__(self) -> None:
+        self.home = tempfile.mkdtemp(prefix="autograder-sandbox-")
+        settings = json.dumps({"path": student_path()})
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(SANDBOX), settings],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=environment(self.home),
+            cwd=self.home,
+        )
+        self.buffer = b""
+        ready = self._read(STARTUP_SECONDS)
+        if not ready.get("ready"):
+            raise WorkerLost("the sandbox did not start")
+
+    def run(self, job: Job, limits: Limits) -> dict[str, Any]:
+        request = {
+            "cells": [asdict(c) for c in job.cells],
+            "answers": [
+                {"name": a.name, "probes": None if a.probes is None else _probes(a.probes)}
+                for a in job.answers
+            ],
+            "limits": asdict(limits),
+            "environment": environment(self.home),
+        }
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError as problem:
+            raise WorkerLost(str(problem)) from None
+        return self._read(limits.wall_seconds + WORKER_GRACE_SECONDS)
+
+    def _read(self, seconds: float) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        deadline = time.monotonic() + seconds
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkerLost("the sandbox stopped answering")
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise WorkerLost("the sandbox ended")
+                self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def close(self) -> None:
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+            self.process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+        import shutil
+
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        import shutil
+
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _probes(probes: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    return [[_argument(a) for a in args] for args in probes]
+
+
+def _argument(value: Any) -> Any:
+    if isinstance(value, Gradient):
+        return {"gradient": [value.loss, list(value.variables)]}
+    return plain.encode(value)
+
+
+def read_run(reply: dict[str, Any], job: Job) -> Run:
+    """The worker's reply as a Run; the child's lines are untrusted and read as plain data only."""
+    run = Run(
+        status=str(reply.get("status", "worker_lost")),
+        signal=reply.get("signal"),
+        seconds=float(reply.get("seconds", 0.0)),
+        cpu_seconds=float(reply.get("cpu_seconds", 0.0)),
+        max_rss_kb=int(reply.get("max_rss_kb", 0)),
+        output_bytes=int(reply.get("output_bytes", 0)),
+    )
+    asked = {a.name for a in job.answers}
+    started: int | None = None
+    for line in reply.get("lines", []):
+        try:
+            message = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(message, dict):
+            continue
+        if message.get("done") is True:
+            run.completed = True
+        elif "cell" in message and isinstance(message["cell"], int):
+            if message.get("started"):
+                started = message["cell"]
+            elif isinstance(message.get("error"), str):
+                run.cell_errors[message["cell"]] = message["error"][:300]
+        elif message.get("answer") in asked:
+            run.answers[message["answer"]] = _answer(message)
+    if not run.completed:
+        run.stopped_in = started
+    return run
+
+
+def _answer(message: dict[str, Any]) -> Answer:
+    value = message.get("value")
+    if value == {"missing": True}:
+        return Answer(None, missing=True)
+    answer = Answer(_decoded(value))
+    outputs = message.get("outputs")
+    if isinstance(outputs, dict) and isinstance(outputs.get("timeout"), int | float):
+        answer.timeout = float(outputs["timeout"])
+    elif isinstance(outputs, list):
+        answer.outputs = [_output(o) for o in outputs]
+    return answer
+
+
+def _output(entry: Any) -> tuple[str, Any]:
+    if isinstance(entry, dict) and "result" in entry:
+        return ("result", _decoded(entry["result"]))
+    if isinstance(entry, dict) and isinstance(entry.get("raised"), str):
+        return ("raised", entry["raised"][:120])
+    return ("raised", "no result")
+
+
+def _decoded(value: Any) -> Any:
+    try:
+        return plain.decode(value)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError):
+        return plain.Opaque("object", "unreadable")
+
+
+class Pool:
+    """`workers` sandbox processes; jobs are spread over them, a lost worker is replaced."""
+
+    def __init__(self, workers: int, limits: Limits) -> None:
+        self.limits = limits
+        self.size = max(1, workers)
+        self.idle: queue.Queue[Worker] = queue.Queue()
+        self.all: list[Worker] = []
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> Pool:
+        starters = [threading.Thread(target=self._start_one) for _ in range(self.size)]
+        for t in starters:
+            t.start()
+        for t in starters:
+            t.join()
+        if not self.all:
+            raise WorkerLost("no sandbox worker could start")
+        return self
+
+    def _start_one(self) -> None:
+        try:
+            worker = Worker()
+        except (WorkerLost, OSError, ValueError):
+            return
+        with self.lock:
+            self.all.append(worker)
+        self.idle.put(worker)
+
+    def __exit__(self, *exc: Any) -> None:
+        with self.lock:
+            workers, self.all = self.all, []
+        for w in workers:
+            w.close()
+
+    def run(self, job: Job) -> Run:
+        try:
+            worker = self.idle.get(timeout=STARTUP_SECONDS)
+        except queue.Empty:
+            return Run(status="worker_lost")
+        try:
+            reply = worker.run(job, self.limits)
+        except (WorkerLost, ValueError):
+            with self.lock:
+                if worker in self.all:
+                    self.all.remove(worker)
+            worker.kill()
+            self._start_one()
+            return Run(status="worker_lost")
+        self.idle.put(worker)
+        return read_run(reply, job)
+
+    def map(self, jobs: Iterable[tuple[Any, Job]], done: Callable[[Any, Run], None]) -> None:
+        """Run every (key, job) on the pool; `done(key, run)` is called in this thread, in order done."""
+        results: queue.Queue[tuple[Any, Run]] = queue.Queue()
+        pending = list(jobs)
+        threads: list[threading.Thread] = []
+        feed: Iterator[tuple[Any, Job]] = iter(pending)
+        feed_lock = threading.Lock()
+
+        def serve() -> None:
+            while True:
+                with feed_lock:
+                    item = next(feed, None)
+                if item is None:
+                    return
+                key, job = item
+                results.put((key, self.run(job)))
+
+        for _ in range(self.size):
+            t = threading.Thread(target=serve, daemon=True)
+            t.start()
+            threads.append(t)
+        for _ in range(len(pending)):
+            key, run = results.get()
+            done(key, run)
+        for t in threads:
+            t.join()

@@ -1,0 +1,252 @@
+"""Marking a submission: from what its run reported to one verdict per question, with points.
+
+The run's data is the student's and is read as plain values only; every comparison happens here,
+in the grader's process, through `grade_answer`.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from autograder import feedback
+from autograder.execution import Answer, Job, Limits, Run
+from autograder.forms import FormError
+from autograder.grading import Outputs, Verdict, form_verdict, grade_answer
+from autograder.plain import Opaque
+from autograder.references import exercise
+from autograder.spec import Kind, Question
+from autograder.submissions import Submission, SubmissionError
+
+
+@dataclass(frozen=True)
+class Marked:
+    """One question of a submission: the verdict and the points it is worth."""
+
+    verdict: Verdict
+    points: float
+
+    @property
+    def score(self) -> float:
+        return round(self.verdict.score * self.points, 6)
+
+    def as_dict(self) -> dict[str, Any]:
+        v = self.verdict
+        return {
+            "id": v.qid,
+            "score": self.score,
+            "max_score": self.points,
+            "correct": v.correct,
+            "status": v.status,
+            "mistake": v.mistake,
+            "feedback": v.feedback,
+            "error": v.error,
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    """A graded submission: whose, which assignment, each question's verdict, what went wrong."""
+
+    student: str | None
+    assignment: str | None
+    path: str
+    timestamp: datetime | None
+    lang: str
+    questions: tuple[Marked, ...]
+    errors: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(m.score for m in self.questions), 6)
+
+    @property
+    def max_score(self) -> float:
+        if self.assignment is None:
+            return 0.0
+        return float(sum(q.points for q in exercise(self.assignment).questions))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "student": self.student,
+            "assignment": self.assignment,
+            "path": self.path,
+            "score": self.score,
+            "max_score": self.max_score,
+            "questions": [m.as_dict() for m in self.questions],
+            "errors": list(self.errors),
+        }
+
+
+def mark(
+    submission: Submission,
+    job: Job,
+    run: Run,
+    lang: str,
+    limits: Limits,
+    variant: Mapping[str, Any] | None = None,
+) -> Result:
+    """Grade every question of a submission from its run; earlier answers explain later ones."""
+    ex = exercise(submission.assignment)
+    stopped = _stopped(run, job, lang, limits)
+    errors = [stopped] if stopped else []
+    solution_cells = {i for i, c in enumerate(job.cells) if c.question is not None}
+    for index, error in sorted(run.cell_errors.items()):
+        if index in solution_cells and error.startswith("NotImplementedError"):
+            continue
+        errors.append(
+            feedback.message("submission", "cell_error", lang, cell=_cell(job, index), error=error)
+        )
+    given: dict[str, Any] = {}
+    marked = []
+    for q in ex.questions:
+        qid = f"{ex.name}.{q.name}"
+        answer = run.answers.get(q.name)
+        verdict = _verdict(qid, q, answer, run, job, lang, stopped, variant, given)
+        marked.append(Marked(verdict, float(q.points)))
+        if answer is not None and _usable_as_given(q, answer):
+            given[q.name] = answer.value
+    return Result(
+        submission.student,
+        submission.assignment,
+        str(submission.path),
+        submission.timestamp,
+        lang,
+        tuple(marked),
+        tuple(errors),
+        run.seconds,
+    )
+
+
+def refused(
+    path: str,
+    problem: SubmissionError,
+    lang: str,
+    student: str | None = None,
+    assignment: str | None = None,
+    timestamp: datetime | None = None,
+) -> Result:
+    """A submission that could not be run at all: 0 for every question, and why."""
+    text = feedback.message("submission", problem.key, lang, **problem.details)
+    questions: tuple[Marked, ...] = ()
+    if assignment is not None:
+        head = feedback.message("verdict", "invalid", lang)
+        questions = tuple(
+            Marked(
+                Verdict(
+                    f"{assignment}.{q.name}", "invalid", 0.0, None, f"{head} {text}", problem.key
+                ),
+                float(q.points),
+            )
+            for q in exercise(assignment).questions
+        )
+    return Result(student, assignment, path, timestamp, lang, questions, (text,))
+
+
+def _verdict(
+    qid: str,
+    q: Question,
+    answer: Answer | None,
+    run: Run,
+    job: Job,
+    lang: str,
+    stopped: str | None,
+    variant: Mapping[str, Any] | None,
+    given: dict[str, Any],
+) -> Verdict:
+    if answer is None:
+        reason = stopped or feedback.message("submission", "worker_lost", lang)
+        text = feedback.message("submission", "not_run", lang, reason=reason)
+        head = feedback.message("verdict", "invalid", lang)
+        return Verdict(qid, "invalid", 0.0, None, f"{head} {text}", f"run_{run.status}")
+    if answer.missing:
+        failed = _failed_answer_cell(q.name, run, job)
+        if failed is not None:
+            head = feedback.message("verdict", "invalid", lang)
+            text = feedback.message(
+                "submission", "answer_cell_failed", lang, name=q.name, error=failed
+            )
+            return Verdict(qid, "invalid", 0.0, None, f"{head} {text}", "cell_error")
+        return grade_answer(qid, None, variant, lang)
+    value: Any = answer.value
+    if q.kind is Kind.FUNCTION and (answer.outputs is not None or answer.timeout is not None):
+        value = Outputs(tuple(answer.outputs or ()), answer.timeout)
+    elif isinstance(value, Opaque):
+        return _opaque(qid, q, value, lang)
+    return grade_answer(qid, value, variant, lang, given=dict(given))
+
+
+def _opaque(qid: str, q: Question, value: Opaque, lang: str) -> Verdict:
+    if value.tag == "too_large":
+        size = int(np.prod(value.detail)) if isinstance(value.detail, list) else 0
+        return form_verdict(qid, FormError("too_large", {"size": size}), lang)
+    if value.tag == "function" and q.kind is not Kind.FUNCTION:
+        return form_verdict(qid, FormError("not_numbers", {"type": "function"}), lang)
+    head = feedback.message("verdict", "invalid", lang)
+    text = feedback.message("submission", "opaque", lang, name=q.name, type=str(value.detail)[:60])
+    return Verdict(qid, "invalid", 0.0, None, f"{head} {text}", "opaque")
+
+
+def _failed_answer_cell(name: str, run: Run, job: Job) -> str | None:
+    for index, cell in enumerate(job.cells):
+        error = run.cell_errors.get(index)
+        if cell.question == name and error and not error.startswith("NotImplementedError"):
+            return error
+    return None
+
+
+def _usable_as_given(q: Question, answer: Answer) -> bool:
+    """Earlier numeric answers feed the follow-on check of later ones."""
+    if q.kind not in (Kind.NUMBER, Kind.VECTOR, Kind.MATRIX) or answer.missing:
+        return False
+    try:
+        array = np.asarray(answer.value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return bool(array.size) and bool(np.isfinite(array).all())
+
+
+def _cell(job: Job, index: int | None) -> str:
+    if index is None or index >= len(job.cells):
+        return "?"
+    position = job.cells[index].position
+    return str(position + 1) if position is not None else "0"
+
+
+def _stopped(run: Run, job: Job, lang: str, limits: Limits) -> str | None:
+    """Why the run ended before its last cell, in the student's language (None if it did not)."""
+    cell = _cell(job, run.stopped_in)
+    if run.status == "timeout":
+        return feedback.message(
+            "submission", "timeout", lang, seconds=f"{limits.wall_seconds:g}", cell=cell
+        )
+    if run.status == "result_too_large":
+        return feedback.message("submission", "result_too_large", lang, limit=limits.result_bytes)
+    if run.status == "worker_lost":
+        return feedback.message("submission", "worker_lost", lang)
+    if run.status == "killed" or run.signal is not None:
+        return feedback.message(
+            "submission", "killed", lang, cell=cell, reason=_signal_reason(run, lang, limits)
+        )
+    if not run.completed:
+        return feedback.message("submission", "stopped", lang, cell=cell)
+    return None
+
+
+def _signal_reason(run: Run, lang: str, limits: Limits) -> str:
+    if run.signal in (signal.SIGXCPU, signal.SIGKILL) and run.cpu_seconds >= limits.cpu_seconds:
+        return feedback.message("submission", "signal_cpu", lang, limit=f"{limits.cpu_seconds:g}")
+    if run.max_rss_kb * 1024 >= 0.9 * limits.memory_bytes:
+        limit = f"{limits.memory_bytes / 1024**3:g} GiB"
+        return feedback.message("submission", "signal_memory", lang, limit=limit)
+    try:
+        name = signal.Signals(run.signal or 0).name
+    except ValueError:
+        name = str(run.signal)
+    return feedback.message("submission", "signal_other", lang, signal=name)
