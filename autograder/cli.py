@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograder import demo, feedback
 from autograder.audit import Finding, PublishedFileError, audit, load
+from autograder.execution import Limits
 from autograder.key import answer_key, describe
 from autograder.notebooks import MissingText
 from autograder.references import ASSIGNMENTS, UnknownAssignment, exercise, reference
 from autograder.release import ReleaseError
+from autograder.reports import as_json, export, summary
 from autograder.selfcheck import NotebookError
 
 
@@ -103,10 +106,137 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("notebook", type=Path, metavar="NOTEBOOK")
     chk.set_defaults(run=_check)
 
+    _grade_parser(commands)
+
+    exp = commands.add_parser("export", help="write the gradebook's grades for an LMS")
+    exp.add_argument(
+        "--course", type=Path, default=Path("."), help="the course directory (default: .)"
+    )
+    exp.add_argument("--db", metavar="URL", help="a SQLAlchemy URL instead of DIR/gradebook.db")
+    exp.add_argument("--format", default="csv", choices=("csv", "moodle"))
+    exp.add_argument("--out", type=Path, help="write to this file (default: print)")
+    exp.set_defaults(run=_export)
+
     run_demo = commands.add_parser("demo", help="grade a small sample class on every assignment")
     run_demo.add_argument("--lang", default="de", choices=feedback.LANGUAGES)
     run_demo.set_defaults(run=_demo)
     return parser
+
+
+def _grade_parser(commands: argparse._SubParsersAction) -> None:
+    default = Limits()
+    grade = commands.add_parser(
+        "grade",
+        help="grade submitted notebooks into the gradebook, with feedback and a summary",
+        description="PATH is a notebook, a folder of notebooks or an nbgrader submitted/ tree "
+        "(submitted/STUDENT/ASSIGNMENT/*.ipynb).",
+    )
+    grade.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    grade.add_argument(
+        "--course",
+        type=Path,
+        help="the nbgrader course directory (default: the folder holding submitted/)",
+    )
+    grade.add_argument("--db", metavar="URL", help="a SQLAlchemy URL instead of DIR/gradebook.db")
+    grade.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
+    grade.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="parallel workers (default: cores)"
+    )
+    grade.add_argument(
+        "--lang",
+        choices=feedback.LANGUAGES,
+        help="feedback language (default: each notebook's own, else de)",
+    )
+    grade.add_argument("--student", help="the student of a loose notebook (default: its file name)")
+    grade.add_argument("--assignment", choices=ASSIGNMENTS, help="when a notebook does not say")
+    grade.add_argument("--force", action="store_true", help="grade again what is graded already")
+    grade.add_argument(
+        "--feedback", type=Path, metavar="DIR", help="feedback pages (default: COURSE/feedback)"
+    )
+    bounds = grade.add_argument_group("bounds of each submission")
+    bounds.add_argument("--wall-seconds", type=float, default=default.wall_seconds)
+    bounds.add_argument("--cell-seconds", type=float, default=default.cell_seconds)
+    bounds.add_argument("--function-seconds", type=float, default=default.function_seconds)
+    bounds.add_argument("--cpu-seconds", type=float, default=default.cpu_seconds)
+    bounds.add_argument("--memory-mb", type=int, default=default.memory_bytes // 1024**2)
+    bounds.add_argument("--output-kb", type=int, default=default.output_bytes // 1024)
+    bounds.add_argument("--processes", type=int, default=default.processes)
+    grade.set_defaults(run=_grade)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from autograder.batch import Options, grade
+
+    for path in args.paths:
+        if not path.exists():
+            print(f"autograder: {path} does not exist", file=sys.stderr)
+            return 2
+    limits = Limits(
+        wall_seconds=args.wall_seconds,
+        cell_seconds=args.cell_seconds,
+        function_seconds=args.function_seconds,
+        cpu_seconds=args.cpu_seconds,
+        memory_bytes=args.memory_mb * 1024**2,
+        output_bytes=args.output_kb * 1024,
+        processes=args.processes,
+    )
+    options = Options(
+        course=args.course,
+        db_url=args.db,
+        workers=max(1, args.workers),
+        limits=limits,
+        lang=args.lang,
+        force=args.force,
+        student=args.student,
+        assignment=args.assignment,
+        feedback=args.feedback,
+    )
+    graded = grade(args.paths, options, progress=_progress_bar())
+    print(summary(graded.results))
+    if graded.skipped:
+        print(f"\n{len(graded.skipped)} submissions graded already (--force grades them again)")
+    if graded.course is not None:
+        print(f"\ngradebook and feedback: {graded.course}")
+    if args.json:
+        args.json.write_text(as_json(graded.results), encoding="utf-8")
+    return 0
+
+
+def _progress_bar() -> Callable[[int, int], None]:
+    """A bar on a terminal, a line per tenth elsewhere; nothing for a handful of notebooks."""
+    shown: set[int] = set()
+
+    def show(done: int, total: int) -> None:
+        if total <= 5:
+            return
+        if sys.stderr.isatty():
+            filled = 30 * done // total
+            bar = "#" * filled + "-" * (30 - filled)
+            end = "\n" if done == total else ""
+            print(f"\r[{bar}] {done}/{total} notebooks", end=end, file=sys.stderr, flush=True)
+        elif 10 * done // total not in shown:
+            shown.add(10 * done // total)
+            print(f"graded {done}/{total} notebooks", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _export(args: argparse.Namespace) -> int:
+    from autograder.gradebook import Gradebook
+
+    if args.db is None and not (args.course / "gradebook.db").exists():
+        print(
+            f"autograder: no gradebook in {args.course} (grade first, or give --db)",
+            file=sys.stderr,
+        )
+        return 2
+    with Gradebook(args.course, args.db) as book:
+        text = export(book.rows(), args.format)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return 0
 
 
 def _answers(args: argparse.Namespace) -> int:

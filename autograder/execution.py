@@ -17,7 +17,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -323,29 +323,39 @@ class Pool:
         self.idle.put(worker)
         return read_run(reply, job)
 
-    def map(self, jobs: Iterable[tuple[Any, Job]], done: Callable[[Any, Run], None]) -> None:
-        """Run every (key, job) on the pool; `done(key, run)` is called in this thread, in order done."""
-        results: queue.Queue[tuple[Any, Run]] = queue.Queue()
-        pending = list(jobs)
-        threads: list[threading.Thread] = []
-        feed: Iterator[tuple[Any, Job]] = iter(pending)
+    def map(
+        self, jobs: Iterable[tuple[Any, Job | None]], done: Callable[[Any, Run | None], None]
+    ) -> None:
+        """Run every (key, job) on the pool and call `done(key, run)` in this thread as each ends.
+
+        `jobs` is read lazily by the pool's threads, so a large class is never all in memory; a
+        key without a job is passed straight on (`run` None).
+        """
+        feed = iter(jobs)
         feed_lock = threading.Lock()
+        results: queue.Queue[tuple[Any, Run | None] | None] = queue.Queue(maxsize=4 * self.size)
 
         def serve() -> None:
-            while True:
-                with feed_lock:
-                    item = next(feed, None)
-                if item is None:
-                    return
-                key, job = item
-                results.put((key, self.run(job)))
+            try:
+                while True:
+                    with feed_lock:
+                        item = next(feed, None)
+                    if item is None:
+                        return
+                    key, job = item
+                    results.put((key, None if job is None else self.run(job)))
+            finally:
+                results.put(None)
 
-        for _ in range(self.size):
-            t = threading.Thread(target=serve, daemon=True)
+        threads = [threading.Thread(target=serve, daemon=True) for _ in range(self.size)]
+        for t in threads:
             t.start()
-            threads.append(t)
-        for _ in range(len(pending)):
-            key, run = results.get()
-            done(key, run)
+        running = len(threads)
+        while running:
+            item = results.get()
+            if item is None:
+                running -= 1
+            else:
+                done(*item)
         for t in threads:
             t.join()

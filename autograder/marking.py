@@ -7,6 +7,7 @@ in the grader's process, through `grade_answer`.
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,7 +109,12 @@ def mark(
     for q in ex.questions:
         qid = f"{ex.name}.{q.name}"
         answer = run.answers.get(q.name)
-        verdict = _verdict(qid, q, answer, run, job, lang, stopped, variant, given)
+        try:
+            verdict = _verdict(qid, q, answer, run, job, lang, stopped, variant, given)
+        except (
+            Exception
+        ) as problem:  # the boundary: a fault of the grader costs one verdict, not the class
+            verdict = _grader_fault(qid, problem, lang)
         marked.append(Marked(verdict, float(q.points)))
         if answer is not None and _usable_as_given(q, answer):
             given[q.name] = answer.value
@@ -180,6 +186,12 @@ def _verdict(
     elif isinstance(value, Opaque):
         return _opaque(qid, q, value, lang)
     return grade_answer(qid, value, variant, lang, given=dict(given))
+
+
+def _grader_fault(qid: str, problem: Exception, lang: str) -> Verdict:
+    print(f"autograder: grading {qid} failed: {type(problem).__name__}: {problem}", file=sys.stderr)
+    text = feedback.message("submission", "grader_error", lang)
+    return Verdict(qid, "invalid", 0.0, None, text, "grader_error")
 
 
 def _opaque(qid: str, q: Question, value: Opaque, lang: str) -> Verdict:

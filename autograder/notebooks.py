@@ -81,6 +81,8 @@ def instructor_notebook(
         "language": "python",
     }
     nb.metadata["language_info"] = {"name": "python"}
+    # the grader reads which assignment this is and in which language to give feedback
+    nb.metadata["autograder"] = {"assignment": ex.name, "lang": lang}
     title = content.get("title", {}).get(lang, ex.title)
     intro = fill(_in(content["intro"], lang, ex.name, "intro"), parameters)
     nb.cells = [

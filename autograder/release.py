@@ -36,8 +36,11 @@ class Released:
     student: Path
 
 
-def nbgrader_api(course: Path) -> Any:
-    """nbgrader's API on a course directory (made, with its config, if it is new)."""
+def nbgrader_api(course: Path, db_url: str | None = None) -> Any:
+    """nbgrader's API on a course directory (made, with its config, if it is new).
+
+    The gradebook is the course's SQLite file unless `db_url` names another SQLAlchemy database.
+    """
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
 
@@ -52,7 +55,23 @@ def nbgrader_api(course: Path) -> Any:
     config = Config()
     config.CourseDirectory.root = str(course.resolve())
     config.CourseDirectory.course_id = course.name
+    if db_url:
+        config.CourseDirectory.db_url = db_url
     return NbGraderAPI(config=config)
+
+
+def generate(api: Any, assignment: str, course: Path, lang: str) -> None:
+    """The instructor notebook into the course's source/, then nbgrader's generate_assignment.
+
+    This also enters the assignment, its notebook and its grade cells into the gradebook.
+    """
+    notebook = instructor_notebook(assignment, lang)
+    source = course / "source" / assignment / f"{assignment}.ipynb"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, source)
+    result = api.generate_assignment(assignment, force=True)
+    if not result["success"]:
+        raise ReleaseError(f"nbgrader could not generate {assignment}:\n{result['log']}")
 
 
 def release(assignments: Iterable[str], course: Path, lang: str, out: Path) -> list[Released]:
@@ -60,13 +79,8 @@ def release(assignments: Iterable[str], course: Path, lang: str, out: Path) -> l
     api = nbgrader_api(course)
     done = []
     for assignment in assignments:
-        notebook = instructor_notebook(assignment, lang)
+        generate(api, assignment, course, lang)
         source = course / "source" / assignment / f"{assignment}.ipynb"
-        source.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, source)
-        result = api.generate_assignment(assignment, force=True)
-        if not result["success"]:
-            raise ReleaseError(f"nbgrader could not generate {assignment}:\n{result['log']}")
         solution = out / "solutions" / lang / f"{assignment}.ipynb"
         student = out / "release" / lang / f"{assignment}.ipynb"
         for path in (solution, student):

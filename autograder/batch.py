@@ -1,0 +1,144 @@
+"""Grading a class: find the submissions, run each in the sandbox, mark it, record it, report it.
+
+Results are recorded as they come in, so a run cut off part-way keeps all it graded before the cut,
+and the next run grades only what is missing (unless forced).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from autograder.execution import Job, Limits, Pool, Run
+from autograder.gradebook import Gradebook
+from autograder.marking import Result, mark, refused
+from autograder.references import ASSIGNMENTS
+from autograder.reports import write_feedback
+from autograder.submissions import Found, Submission, SubmissionError, find, job, read
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to grade: where the course and gradebook are, how many workers, which bounds, which language."""
+
+    course: Path | None = None
+    db_url: str | None = None
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    limits: Limits = field(default_factory=Limits)
+    # None: each notebook's own language (German where it has none)
+    lang: str | None = None
+    force: bool = False
+    # for loose notebooks whose path does not say
+    student: str | None = None
+    assignment: str | None = None
+    feedback: Path | None = None
+
+
+@dataclass
+class Graded:
+    """What a run did: the results of the submissions it graded and those it found graded already."""
+
+    results: list[Result] = field(default_factory=list)
+    skipped: list[Submission] = field(default_factory=list)
+    course: Path | None = None
+
+
+def course_of(found: Sequence[Found]) -> Path | None:
+    """The course directory of an nbgrader tree: the folder that holds `submitted/`."""
+    for f in found:
+        if f.student is not None:
+            submitted = f.path.parents[2]
+            if submitted.name == "submitted":
+                return submitted.parent
+    return None
+
+
+def grade(paths: Sequence[Path], options: Options, progress: Progress | None = None) -> Graded:
+    found = find(paths)
+    course = options.course or course_of(found)
+    outcome = Graded(course=course)
+    book = Gradebook(course, options.db_url, options.lang or "de") if course else None
+    feedback_dir = options.feedback or (course / "feedback" if course else None)
+    graded_already = book.complete() if book and not options.force else {}
+    total, count = len(found), 0
+
+    def prepared() -> Iterator[tuple[object, Job | None]]:
+        for f in found:
+            item = _prepare(f, options, graded_already)
+            if isinstance(item, tuple):
+                yield item, item[1]
+            else:
+                yield item, None
+
+    def finished(key: object, run: Run | None) -> None:
+        nonlocal count
+        count += 1
+        if isinstance(key, tuple) and run is not None:
+            submission, the_job = key
+            lang = options.lang or submission.lang or "de"
+            result = mark(submission, the_job, run, lang, options.limits)
+        elif isinstance(key, Submission):
+            outcome.skipped.append(key)
+            result = None
+        else:
+            assert isinstance(key, Result)
+            result = key
+        if result is not None:
+            if book is not None:
+                book.record(result)
+            if feedback_dir is not None:
+                write_feedback(result, feedback_dir)
+            outcome.results.append(result)
+        if progress is not None:
+            progress(count, total)
+
+    try:
+        if book is not None:
+            for assignment in _assignments(found, options):
+                book.ensure_assignment(assignment)
+        with Pool(min(options.workers, max(total, 1)), options.limits) as pool:
+            pool.map(prepared(), finished)
+    finally:
+        if book is not None:
+            book.close()
+    return outcome
+
+
+def _prepare(
+    f: Found, options: Options, graded_already: dict[tuple[str, str], datetime | None]
+) -> tuple[Submission, Job] | Submission | Result:
+    """A job to run, a submission graded already, or the result of one that cannot run."""
+    lang = options.lang or "de"
+    try:
+        submission, notebook = read(f, options.student, options.assignment)
+    except SubmissionError as problem:
+        assignment = f.assignment or options.assignment
+        return refused(
+            str(f.path),
+            problem,
+            lang,
+            f.student or options.student,
+            assignment if assignment in ASSIGNMENTS else None,
+            f.timestamp or _modified(f.path),
+        )
+    key = (submission.student, submission.assignment)
+    if key in graded_already and Gradebook.same_time(graded_already[key], submission.timestamp):
+        return submission
+    return submission, job(submission, notebook)
+
+
+def _assignments(found: Sequence[Found], options: Options) -> list[str]:
+    named = {f.assignment or options.assignment for f in found}
+    return sorted(a for a in named if a in ASSIGNMENTS)
+
+
+def _modified(path: Path) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return None
