@@ -52,7 +52,7 @@ def course_of(found: Sequence[Found]) -> Path | None:
     """The course directory of an nbgrader tree: the folder that holds `submitted/`."""
     for f in found:
         if f.student is not None:
-            submitted = f.path.parents[2]
+            submitted = f.path.resolve().parents[2]
             if submitted.name == "submitted":
                 return submitted.parent
     return None

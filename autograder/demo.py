@@ -1,29 +1,26 @@
-"""The demo class: three sample students answer every question, and the grader marks them.
+"""The demo: the main job end to end on a sample class, in a temporary nbgrader course.
 
-Anna answers as the references do, Ben makes each question's first typical mistake, Clara leaves
-some answers out and gives others in the wrong form; their answers are built from the derivations.
+Every assignment is released through nbgrader; four students answer in the released notebooks
+(right, typical mistakes, careless, nothing); the class is graded into the gradebook and summarised.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sympy as sp
 
-from autograder.grading import Verdict, grade_answer
-from autograder.key import describe
-from autograder.references import Reference, Target, exercises, mistake_targets, reference
+from autograder.batch import Graded, Options, grade
+from autograder.references import ASSIGNMENTS, Target, exercise, mistake_targets, steps
+from autograder.reports import summary
+from autograder.samples import answered, carried_forward, solution_code, submit, value_code
 from autograder.spec import Kind, Question
 from autograder.values import Rule, SolutionSet, to_student
-
-
-@dataclass(frozen=True)
-class Student:
-    name: str
-    answer: Callable[[Reference], Any]
 
 
 def answer_for(q: Question, t: Target) -> Any:
@@ -43,59 +40,65 @@ def answer_for(q: Question, t: Target) -> Any:
     return value.tolist()
 
 
-def _first_mistake(ref: Reference) -> Any:
-    found = mistake_targets(ref.qid)
-    return answer_for(ref.question, found[0][1]) if found else None
+def answers(assignment: str, student: str) -> dict[str, str]:
+    """The code each sample student writes into the solution cells of an assignment.
+
+    anna: the worked solutions, all right. ben: the worked solutions, but every answer that is a
+    value then set to its question's first typical mistake. clara: careless: one slip in each
+    trajectory, carried forward rightly; text where the last answer should be; the rest right.
+    dora: nothing.
+    """
+    ex = exercise(assignment)
+    code: dict[str, str] = {}
+    last = ex.questions[-1].name
+    for q in ex.questions:
+        qid = f"{ex.name}.{q.name}"
+        right = solution_code(ex.name, q.name)
+        if student == "anna":
+            code[q.name] = right
+        elif student == "ben":
+            found = mistake_targets(qid)
+            usable = q.kind is not Kind.FUNCTION and found
+            code[q.name] = f"{right}\n{value_code(q, found[0][1])}" if usable else right
+        elif student == "clara":
+            code[q.name] = _careless(q, qid, right, last)
+    return code
 
 
-def _careless(ref: Reference) -> Any:
-    """Every third answer missing, every third in a wrong form, the rest right."""
-    position = sum(map(ord, ref.qid)) % 3
-    if position == 0:
-        return None
-    if position == 1:
-        return "?" if ref.question.kind is not Kind.FUNCTION else 42
-    return answer_for(ref.question, ref.target)
+def _careless(q: Question, qid: str, right: str, last: str) -> str:
+    if q.name in steps(qid.partition(".")[0]):
+        trajectory = carried_forward(qid, slip_at=1 if q.kind is Kind.VECTOR else 2, by=0.25)
+        return f"{right}\n{value_code(q, Target(trajectory, None))}"
+    if q.name == last:
+        return f'{q.name} = "?"'
+    return right
 
 
-CLASS = (
-    Student("Anna", lambda ref: answer_for(ref.question, ref.target)),
-    Student("Ben", _first_mistake),
-    Student("Clara", _careless),
-)
+STUDENTS = ("anna", "ben", "clara", "dora")
 
 
-def mark(verdict: Verdict) -> str:
-    if verdict.correct:
-        return "✓"
-    if verdict.mistake:
-        return f"✗ {verdict.mistake}"
-    return {"unanswered": "–", "invalid": "✗ form"}.get(verdict.status, "✗")
+def run(lang: str = "de", out: Callable[[str], None] = print, workers: int | None = None) -> Graded:
+    """Release every assignment into a temporary course, let the sample class submit, grade it."""
+    from autograder.release import release
 
-
-def run(lang: str = "de", out: Callable[[str], None] = print) -> dict[str, float]:
-    """Grade the sample class on every assignment and print one table per assignment."""
-    totals = {s.name: 0.0 for s in CLASS}
-    possible = 0.0
-    for ex in exercises():
-        out(f"\n{ex.name} — {ex.title}")
-        out(
-            f"{'question':<20}{'points':>6}  {'reference':<34}"
-            + "".join(f"{s.name:<20}" for s in CLASS)
-        )
-        for q in ex.questions:
-            ref = reference(f"{ex.name}.{q.name}")
-            row = f"{q.name:<20}{q.points:>6g}  {_clip(describe(ref), 32):<34}"
-            for s in CLASS:
-                verdict = grade_answer(ref.qid, s.answer(ref), lang=lang)
-                totals[s.name] += verdict.score * q.points
-                row += f"{mark(verdict):<20}"
-            possible += q.points
-            out(row)
-    out("\n" + "  ".join(f"{name}: {score:g}/{possible:g}" for name, score in totals.items()))
-    return {name: score / possible for name, score in totals.items()}
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    with tempfile.TemporaryDirectory(prefix="autograder-demo-") as tmp:
+        course = Path(tmp) / "course"
+        out(f"Releasing {len(ASSIGNMENTS)} assignments through nbgrader into {course} …")
+        release(ASSIGNMENTS, course, lang, Path(tmp) / "copies")
+        for assignment in ASSIGNMENTS:
+            released = course / "release" / assignment / f"{assignment}.ipynb"
+            for student in STUDENTS:
+                notebook = answered(released, answers(assignment, student))
+                submit(course, student, assignment, notebook, "2026-11-20 10:00:00.000000 UTC")
+        out(f"Grading {len(ASSIGNMENTS) * len(STUDENTS)} submitted notebooks …\n")
+        options = Options(course=course, lang=lang, workers=workers or os.cpu_count() or 1)
+        graded = grade([course / "submitted"], options)
+        out(summary(graded.results))
+        totals = {s: [0.0, 0.0] for s in STUDENTS}
+        for r in graded.results:
+            totals[r.student or "?"][0] += r.score
+            totals[r.student or "?"][1] += r.max_score
+        out("\n" + "  ".join(f"{s}: {got:g}/{possible:g}" for s, (got, possible) in totals.items()))
+        page = course / "feedback" / "clara" / "minima" / "minima.html"
+        out(f"\nFeedback pages as {page.relative_to(course)}; gradebook: nbgrader's gradebook.db.")
+    return graded

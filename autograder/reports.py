@@ -24,7 +24,7 @@ def mark_symbol(m: Marked) -> str:
     if v.correct:
         return "✓"
     if v.status == "partial":
-        return f"½ {m.score:g}/{m.points:g}"
+        return f"½ {m.score:.3g}/{m.points:g}"
     if v.mistake:
         return f"✗ {v.mistake}"
     return {"unanswered": "–", "invalid": "✗ form"}.get(v.status, "✗")
@@ -56,7 +56,7 @@ def summary(results: Sequence[Result]) -> str:
             cells = "  ".join(
                 f"{mark_symbol(m):<{w}}" for m, w in zip(r.questions, widths, strict=True)
             )
-            lines.append(f"{r.student or '?':<{who}}  {cells}  {r.score:g}/{r.max_score:g}")
+            lines.append(f"{r.student or '?':<{who}}  {cells}  {r.score:.4g}/{r.max_score:g}")
             lines += [f"{'':<{who}}  ! {e}" for e in r.errors[:3]]
         scores = [r.score for r in group]
         lines.append(

@@ -61,9 +61,9 @@ def find(paths: Sequence[Path]) -> list[Found]:
     found: list[Found] = []
     for given in paths:
         if given.is_dir():
-            found += [_placed(p, given) for p in _notebooks(given)]
+            found += [_placed(p) for p in _notebooks(given)]
         else:
-            found.append(Found(given, None, None, None))
+            found.append(_placed(given))
     return found
 
 
@@ -76,10 +76,9 @@ def _notebooks(folder: Path) -> list[Path]:
     )
 
 
-def _placed(path: Path, root: Path) -> Found:
-    """`…/submitted/STUDENT/ASSIGNMENT/NOTEBOOK.ipynb`, or STUDENT/ASSIGNMENT/… under `submitted`."""
-    parts = path.relative_to(root).parts
-    whole = (root.name, *parts)
+def _placed(path: Path) -> Found:
+    """`…/submitted/STUDENT/ASSIGNMENT/NOTEBOOK.ipynb` says whose and which; elsewhere nothing."""
+    whole = path.resolve().parts
     if "submitted" in whole[:-3]:
         i = len(whole) - 1 - whole[::-1].index("submitted")
         if len(whole) - i == 4:

@@ -1,0 +1,301 @@
+"""Grading a class through the CLI into nbgrader's gradebook.
+
+Submissions are the released notebooks with answers written in as students write them: the worked
+solutions, values with every catalogue mistake, functions with typical slips, trajectories with one
+slip carried forward. Every score and named mistake is checked in the JSON and, read back with
+nbgrader's own API, in the gradebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import demo, grade_answer
+from autograder.demo import answer_for
+from autograder.references import ASSIGNMENTS, exercise, mistake_targets, reference
+from autograder.samples import answered, solution_code, submit, value_code
+from autograder.spec import Kind
+
+ROOT = Path(__file__).resolve().parents[1]
+WHEN = "2026-11-20 10:00:00.000000 UTC"
+pytestmark = pytest.mark.slow
+
+# Typical slips in student functions, each with the mistake the grader must name.
+FUNCTION_SLIPS = {
+    "loss_functions.mse": (
+        "def mse(y_hat, y):\n    return np.sum((np.asarray(y_hat) - np.asarray(y)) ** 2)",
+        "no_mean",
+    ),
+    "loss_functions.cce": (
+        "def cce(y_hat, y):\n"
+        "    return -np.mean(np.sum(np.asarray(y) * np.log10(np.asarray(y_hat)), axis=1))",
+        "log10",
+    ),
+    "minima.dL1": (
+        "def dL1(w1, w2):\n    r = 4 * w1 + 7 * w2 - 20\n    return np.array([2 * r, 2 * r])",
+        "chain_factor",
+    ),
+    "gradient_descent.gradient_descent": (
+        "def gradient_descent(grad, w0, eta, n):\n"
+        "    w = np.asarray(w0, dtype=float)\n"
+        "    path = [w]\n"
+        "    for _ in range(n):\n"
+        "        w = w + eta * np.asarray(grad(w))\n"
+        "        path.append(w)\n"
+        "    return np.array(path)",
+        "sign",
+    ),
+    "softmax_ce.softmax": (
+        "def softmax(z):\n    return np.exp(np.asarray(z, dtype=float))",
+        "not_normalised",
+    ),
+}
+
+
+def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("autograder")
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def released(assignment: str) -> Path:
+    return ROOT / "release" / "de" / f"{assignment}.ipynb"
+
+
+def value_students(assignment: str) -> dict[str, dict[str, tuple[str, Any]]]:
+    """slipK answers every value question with its K-th catalogue mistake (the rest right).
+
+    Each cell first sets the earlier answers back to their references, so that its worked solution
+    reads right inputs; an earlier mistake was reported with its own cell, as nbgrader tests it.
+    """
+    ex = exercise(assignment)
+    found = {
+        q.name: mistake_targets(f"{ex.name}.{q.name}")
+        for q in ex.questions
+        if q.kind is not Kind.FUNCTION
+    }
+    depth = max(len(targets) for targets in found.values())
+    students = {}
+    for k in range(depth):
+        answers: dict[str, tuple[str, Any]] = {}
+        restore: list[str] = []
+        for q in ex.questions:
+            right = "\n".join([*restore, solution_code(ex.name, q.name)])
+            targets = found.get(q.name, [])
+            if k < len(targets):
+                _, target = targets[k]
+                answers[q.name] = (f"{right}\n{value_code(q, target)}", answer_for(q, target))
+            else:
+                answers[q.name] = (right, None)
+            if q.kind is not Kind.FUNCTION:
+                restore.append(value_code(q, reference(f"{ex.name}.{q.name}").target))
+        students[f"slip{k}"] = answers
+    return students
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    course = tmp_path_factory.mktemp("course")
+    expected: dict[tuple[str, str], tuple[float, str | None]] = {}
+    for assignment in ASSIGNMENTS:
+        ex = exercise(assignment)
+        for student in ("anna", "dora"):
+            notebook = answered(released(assignment), demo.answers(assignment, student))
+            submit(course, student, assignment, notebook, WHEN)
+            for q in ex.questions:
+                expected[(student, f"{assignment}.{q.name}")] = (
+                    (1.0, None) if student == "anna" else (0.0, None)
+                )
+        for student, answers in value_students(assignment).items():
+            code = {name: source for name, (source, _) in answers.items()}
+            submit(course, student, assignment, answered(released(assignment), code), WHEN)
+            for q in ex.questions:
+                qid = f"{assignment}.{q.name}"
+                value = answers[q.name][1]
+                if value is None:
+                    expected[(student, qid)] = (1.0, None)
+                else:  # the grader's verdict on the same value, given directly
+                    direct = grade_answer(qid, value)
+                    expected[(student, qid)] = (direct.score, direct.mistake)
+    for i, (qid, (code, mistake)) in enumerate(FUNCTION_SLIPS.items()):
+        assignment, _, name = qid.partition(".")
+        answers = {
+            q.name: solution_code(assignment, q.name) for q in exercise(assignment).questions
+        }
+        answers[name] = code
+        submit(course, f"fun{i}", assignment, answered(released(assignment), answers), WHEN)
+        expected[(f"fun{i}", qid)] = (0.0, mistake)
+    out = course / "results.json"
+    result = run_cli("grade", str(course / "submitted"), "--json", str(out), "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return {
+        "course": course,
+        "expected": expected,
+        "stdout": result.stdout,
+        "results": json.loads(out.read_text(encoding="utf-8")),
+    }
+
+
+def _verdicts(results: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["student"], q["id"]): q for r in results for q in r["questions"]}
+
+
+def test_every_score_and_named_mistake_in_the_json(graded: dict[str, Any]) -> None:
+    verdicts = _verdicts(graded["results"])
+    for (student, qid), (score, mistake) in graded["expected"].items():
+        got = verdicts[(student, qid)]
+        assert got["score"] == pytest.approx(score * got["max_score"]), (student, qid, got)
+        assert got["mistake"] == mistake, (student, qid, got)
+    assert all(r["errors"] == [] for r in graded["results"] if r["student"] == "anna")
+
+
+def test_each_catalogue_mistake_of_a_value_question_is_named_through_a_notebook(
+    graded: dict[str, Any],
+) -> None:
+    verdicts = _verdicts(graded["results"])
+    for assignment in ASSIGNMENTS:
+        for q in exercise(assignment).questions:
+            if q.kind is Kind.FUNCTION:
+                continue
+            qid = f"{assignment}.{q.name}"
+            named = {
+                v["mistake"] for (s, i), v in verdicts.items() if i == qid and s.startswith("slip")
+            }
+            assert set(q.mistakes) <= named | {None}, (qid, named)
+            assert set(q.mistakes) & named, qid
+
+
+def test_the_json_follows_the_contract(graded: dict[str, Any]) -> None:
+    for r in graded["results"]:
+        assert {"student", "assignment", "score", "max_score", "questions", "errors"} <= set(r)
+        for q in r["questions"]:
+            assert {"id", "score", "max_score", "correct", "mistake", "feedback", "error"} <= set(q)
+            assert 0 <= q["score"] <= q["max_score"]
+        assert r["score"] == pytest.approx(sum(q["score"] for q in r["questions"]))
+    anna = [r for r in graded["results"] if r["student"] == "anna"]
+    assert sum(r["score"] for r in anna) == sum(r["max_score"] for r in anna) == 95
+
+
+def test_the_gradebook_read_back_with_nbgraders_api(graded: dict[str, Any]) -> None:
+    course = graded["course"]
+    verdicts = _verdicts(graded["results"])
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for (student, qid), verdict in verdicts.items():
+            assignment, _, name = qid.partition(".")
+            grade = gb.find_grade(f"{name}_test", assignment, assignment, student)
+            assert grade.auto_score == pytest.approx(verdict["score"]), (student, qid)
+            assert not grade.needs_manual_grade
+            comment = gb.find_comment(name, assignment, assignment, student)
+            assert comment.auto_comment == verdict["feedback"]
+        anna = gb.find_submission("minima", "anna")
+        assert anna.score == anna.max_score == 18
+        assert gb.find_submission("minima", "dora").score == 0
+
+
+def test_feedback_pages_are_written_in_the_notebooks_language(graded: dict[str, Any]) -> None:
+    page = graded["course"] / "feedback" / "slip0" / "minima" / "minima.html"
+    text = page.read_text(encoding="utf-8")
+    assert '<html lang="de">' in text
+    assert "Rückmeldung zu minima" in text and "cross_term" in text
+
+
+def test_grading_again_grades_nothing_and_changes_nothing(graded: dict[str, Any]) -> None:
+    course = graded["course"]
+    before = _gradebook_rows(course)
+    again = run_cli("grade", str(course / "submitted"), "--json", str(course / "again.json"))
+    assert again.returncode == 0, again.stderr
+    assert "graded already" in again.stdout
+    assert json.loads((course / "again.json").read_text()) == []
+    assert _gradebook_rows(course) == before
+    forced = run_cli(
+        "grade", str(course / "submitted" / "anna"), "--course", str(course), "--force"
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert _gradebook_rows(course) == before
+
+
+def test_export_for_an_lms(graded: dict[str, Any]) -> None:
+    course = graded["course"]
+    plain = run_cli("export", "--course", str(course))
+    assert plain.returncode == 0, plain.stderr
+    assert "anna,minima,18,18" in plain.stdout.splitlines()
+    moodle = run_cli("export", "--course", str(course), "--format", "moodle")
+    header, *rows = moodle.stdout.splitlines()
+    assert header == "Username," + ",".join(sorted(ASSIGNMENTS))
+    assert "anna," + ",".join(str(s) for s in (10, 11, 15, 12, 11, 18, 18)) in rows
+
+
+def _gradebook_rows(course: Path) -> list[tuple[Any, ...]]:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return sorted(
+            (s.student.id, a.name, g.cell.name, g.auto_score)
+            for a in gb.assignments
+            for s in a.submissions
+            for nb in s.notebooks
+            for g in nb.grades
+        )
+
+
+def test_a_run_killed_part_way_is_completed_by_the_next(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    for i in range(24):
+        student = f"s{i:02d}"
+        notebook = answered(
+            released("minima"), demo.answers("minima", ("anna", "ben", "clara")[i % 3])
+        )
+        submit(course, student, "minima", notebook, WHEN)
+    exe = Path(sys.executable).with_name("autograder")
+    process = subprocess.Popen(
+        [str(exe), "grade", str(course / "submitted"), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(_complete(course)) < 3:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    partial = _complete(course)
+    assert 3 <= len(partial) < 24
+    resumed = run_cli("grade", str(course / "submitted"), "--json", str(tmp_path / "rest.json"))
+    assert resumed.returncode == 0, resumed.stderr
+    rest = json.loads((tmp_path / "rest.json").read_text())
+    assert {r["student"] for r in rest} == {f"s{i:02d}" for i in range(24)} - set(partial)
+    whole = tmp_path / "whole"
+    for i in range(24):
+        student = f"s{i:02d}"
+        source = course / "submitted" / student / "minima"
+        target = whole / "submitted" / student / "minima"
+        target.mkdir(parents=True)
+        for f in source.iterdir():
+            target.joinpath(f.name).write_bytes(f.read_bytes())
+    assert run_cli("grade", str(whole / "submitted")).returncode == 0
+    assert _gradebook_rows(course) == _gradebook_rows(whole)
+
+
+def _complete(course: Path) -> set[str]:
+    if not (course / "gradebook.db").exists():
+        return set()
+    try:
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            return {
+                s.student.id
+                for a in gb.assignments
+                for s in a.submissions
+                if all(g.auto_score is not None for nb in s.notebooks for g in nb.grades)
+            }
+    except Exception:  # the gradebook is still being created by the run
+        return set()

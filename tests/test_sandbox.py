@@ -1,0 +1,187 @@
+"""The sandbox on its own: isolation from the grader, IPython's cell semantics, and the bounds.
+
+Each row is a submission's cells and what must come back; the pool is real (worker processes
+forking a child per job), with small bounds so that a runaway costs a second, not a minute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from autograder.execution import Asked, Cell, Job, Limits, Pool, Run
+from autograder.oracles import Gradient
+
+LIMITS = Limits(
+    wall_seconds=8,
+    cell_seconds=2,
+    function_seconds=2,
+    cpu_seconds=6,
+    memory_bytes=1024**3,
+    output_bytes=64 * 1024,
+)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[Pool]:
+    with Pool(2, LIMITS) as p:
+        yield p
+
+
+def run(pool: Pool, *cells: str | Cell, names: tuple[str, ...] = ("answer",)) -> Run:
+    job = Job(
+        tuple(c if isinstance(c, Cell) else Cell(c) for c in cells), tuple(Asked(n) for n in names)
+    )
+    return pool.run(job)
+
+
+ANSWER_CELL = Cell("answer = 5", "answer")  # a solution cell: its answer is reported right after it
+
+
+def value(r: Run, name: str = "answer") -> object:
+    return r.answers[name].value
+
+
+def test_a_child_holds_no_grader_and_cannot_import_it(pool: Pool) -> None:
+    r = run(
+        pool,
+        "import sys\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('autograder', 'exercises'))\n"
+        "try:\n    import autograder\n    importable = True\nexcept ImportError:\n    importable = False",
+        names=("loaded", "importable"),
+    )
+    assert value(r, "loaded") == []
+    assert value(r, "importable") is False
+
+
+def test_the_child_sees_none_of_the_graders_environment(
+    pool: Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = run(pool, "import os\nanswer = sorted(os.environ)")
+    assert set(value(r)) <= {
+        "PATH",
+        "HOME",
+        "LANG",
+        "IPYTHONDIR",
+        "MPLBACKEND",
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+    }
+
+
+def test_ipython_cell_semantics_magics_display_and_last_expression(pool: Pool) -> None:
+    r = run(pool, "%time x = 2\ndisplay(x)\nx + 1", "answer = _ * 10 if isinstance(_, int) else -1")
+    assert r.completed and not r.cell_errors
+    assert value(r) == 30
+
+
+def test_values_come_back_as_plain_data(pool: Pool) -> None:
+    r = run(
+        pool,
+        "import numpy as np, pandas as pd, sympy as sp\n"
+        "a = np.array([[1.5, float('nan')], [2, 3]])\n"
+        "t = pd.DataFrame([[1, 2.5]], columns=['x', 'y'])\n"
+        "f = sp.Symbol('w') ** 2 / 2\n"
+        "z = 1 + 2j\n"
+        "class Liar(float):\n    def __eq__(self, other): return True\n    def __float__(self): return 4.0\n"
+        "liar = Liar(1.25)",
+        names=("a", "t", "f", "z", "liar"),
+    )
+    a = value(r, "a")
+    assert isinstance(a, np.ndarray) and a.shape == (2, 2) and np.isnan(a[0, 1])
+    assert list(value(r, "t").columns) == ["x", "y"]  # type: ignore[attr-defined]
+    assert value(r, "f") == "w**2/2"
+    assert value(r, "z") == 1 + 2j
+    assert value(r, "liar") == 1.25  # read through float's own slot: the override is ignored
+
+
+def test_functions_are_called_in_the_child_on_the_graders_probes(pool: Pool) -> None:
+    job = Job(
+        (Cell("def step(grad, w0):\n    return w0 - 0.25 * grad(w0)"),),
+        (Asked("step", ((Gradient("(w - 3)**2", ("w",)), 0.0), (Gradient("w**2", ("w",)), "x"))),),
+    )
+    r = pool.run(job)
+    outputs = r.answers["step"].outputs
+    assert outputs is not None
+    assert outputs[0] == ("result", 1.5)
+    assert outputs[1][0] == "raised"
+
+
+def test_a_cell_that_loops_forever_is_cut_and_the_next_cells_run(pool: Pool) -> None:
+    r = run(pool, "while True:\n    pass", "answer = 7")
+    assert "CellTimeout" in r.cell_errors[0]
+    assert value(r) == 7
+
+
+def test_a_submission_that_ignores_the_alarm_is_ended_at_the_wall_bound(pool: Pool) -> None:
+    r = run(
+        pool,
+        ANSWER_CELL,
+        "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass",
+    )
+    assert r.status in ("timeout", "killed")
+    assert value(r) == 5  # reported before the runaway cell: nothing graded is lost
+    assert r.seconds < LIMITS.wall_seconds + 2
+
+
+def test_a_memory_bomb_meets_the_memory_bound(pool: Pool) -> None:
+    r = run(pool, "big = bytearray(4 * 1024**3)", "answer = 'after'")
+    assert "MemoryError" in r.cell_errors[0]
+    assert value(r) == "after"
+
+
+def test_output_beyond_the_bound_fails_the_cell_not_the_run(pool: Pool) -> None:
+    r = run(
+        pool, "import sys, os\nfor _ in range(10**6):\n    os.write(1, b'x' * 1024)", "answer = 2"
+    )
+    assert "OSError" in r.cell_errors[0] or "File too large" in r.cell_errors[0]
+    assert value(r) == 2
+    assert r.output_bytes <= LIMITS.output_bytes
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "import os\nos._exit(0)",
+        "import sys\nsys.exit(3)",
+        "raise SystemExit",
+        "raise KeyboardInterrupt",
+    ],
+)
+def test_ending_the_run_keeps_what_was_answered(pool: Pool, ending: str) -> None:
+    r = run(pool, ANSWER_CELL, ending, "late = 1", names=("answer", "late"))
+    assert value(r) == 5
+
+
+def test_killing_the_worker_loses_only_that_submission(pool: Pool) -> None:
+    lost = run(pool, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
+    assert lost.status == "worker_lost"
+    after = run(pool, "answer = 3")
+    assert value(after) == 3
+
+
+def test_a_stray_thread_or_child_process_does_not_outlive_the_run(pool: Pool) -> None:
+    r = run(
+        pool,
+        "import threading, time, subprocess\n"
+        "threading.Thread(target=lambda: time.sleep(100), daemon=False).start()\n"
+        "child = subprocess.Popen(['sleep', '100'])\n"
+        "answer = child.pid",
+    )
+    pid = value(r)
+    assert isinstance(pid, int)
+    import os
+    import time
+
+    time.sleep(0.2)
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        state = "gone"
+    assert state in ("gone", "Z")
+    assert r.seconds < LIMITS.wall_seconds
+    del os
