@@ -7,8 +7,9 @@ and the next run grades only what is missing (unless forced).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,7 +82,9 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
         if isinstance(key, tuple) and run is not None:
             submission, the_job = key
             lang = options.lang or submission.lang or "de"
+            started = time.perf_counter()
             result = mark(submission, the_job, run, lang, options.limits)
+            result = replace(result, seconds=run.seconds + time.perf_counter() - started)
         elif isinstance(key, Submission):
             outcome.skipped.append(key)
             result = None

@@ -87,7 +87,8 @@ class Gradebook:
         with warnings.catch_warnings(), self._transaction():
             # nbgrader's add_submission makes SQLAlchemy warn about its autoflush; it is harmless
             warnings.simplefilter("ignore", SAWarning)
-            self._record(result)
+            with self.gb.db.no_autoflush:
+                self._record(result)
 
     def _record(self, result: Result) -> None:
         from nbgrader.api import MissingEntry

@@ -82,6 +82,8 @@ class Result:
             "max_score": self.max_score,
             "questions": [m.as_dict() for m in self.questions],
             "errors": list(self.errors),
+            # the submission's run in the sandbox and its marking, in seconds
+            "seconds": round(self.seconds, 4),
         }
 
 

@@ -198,6 +198,12 @@ class Reference:
 
 def reference(qid: str, variant: Variant = None) -> Reference:
     """The reference for question `qid` (e.g. "minima.argmin_L1") of a variant (default: the seed's)."""
+    return _reference_cached(qid, _freeze(variant) if variant else None)
+
+
+@lru_cache(maxsize=4096)
+def _reference_cached(qid: str, frozen_variant: Any) -> Reference:
+    variant = _thaw(frozen_variant)
     ex, q = locate(qid)
     main = target(q, derive(ex, variant)[q.name])
     alternatives: tuple[Target, ...] = ()
@@ -227,6 +233,17 @@ def mistake_targets(
     qid: str, variant: Variant = None, given: Variant = None
 ) -> list[tuple[str, Target]]:
     """The answer each known mistake leads to, in the order the spec lists the mistakes."""
+    if not given:
+        return list(_mistake_targets_cached(qid, _freeze(variant) if variant else None))
+    return _mistake_targets(qid, variant, given)
+
+
+@lru_cache(maxsize=4096)
+def _mistake_targets_cached(qid: str, frozen_variant: Any) -> tuple[tuple[str, Target], ...]:
+    return tuple(_mistake_targets(qid, _thaw(frozen_variant), None))
+
+
+def _mistake_targets(qid: str, variant: Variant, given: Variant) -> list[tuple[str, Target]]:
     ex, q = locate(qid)
     ref_rule = _rule(reference(qid, variant).target)
     found = []
