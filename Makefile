@@ -16,8 +16,8 @@ demo: $(STAMP)
 	$(BIN)/autograder demo
 
 test: $(STAMP)
-	$(BIN)/ruff check autograder exercises tests
-	$(BIN)/ruff format --check autograder exercises tests
+	$(BIN)/ruff check autograder exercises tests bench
+	$(BIN)/ruff format --check autograder exercises tests bench
 	$(BIN)/mypy autograder
 	$(BIN)/python -m pytest -n 2 -q
 

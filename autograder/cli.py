@@ -166,6 +166,7 @@ def _grade_parser(commands: argparse._SubParsersAction) -> None:
 
 def _grade(args: argparse.Namespace) -> int:
     from autograder.batch import Options, grade
+    from autograder.submissions import find
 
     for path in args.paths:
         if not path.exists():
@@ -191,6 +192,9 @@ def _grade(args: argparse.Namespace) -> int:
         assignment=args.assignment,
         feedback=args.feedback,
     )
+    if not find(args.paths):
+        print("autograder: no notebooks (*.ipynb) under the given paths", file=sys.stderr)
+        return 2
     graded = grade(args.paths, options, progress=_progress_bar())
     print(summary(graded.results))
     if graded.skipped:

@@ -59,9 +59,8 @@ def summary(results: Sequence[Result]) -> str:
             lines.append(f"{r.student or '?':<{who}}  {cells}  {r.score:.4g}/{r.max_score:g}")
             lines += [f"{'':<{who}}  ! {e}" for e in r.errors[:3]]
         scores = [r.score for r in group]
-        lines.append(
-            f"{len(group)} submissions, mean {sum(scores) / len(scores):.1f}/{group[0].max_score:g}"
-        )
+        count = f"{len(group)} submission" + ("s" if len(group) != 1 else "")
+        lines.append(f"{count}, mean {sum(scores) / len(scores):.1f}/{group[0].max_score:g}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 

@@ -136,6 +136,18 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         answers[name] = code
         submit(course, f"fun{i}", assignment, answered(released(assignment), answers), WHEN)
         expected[(f"fun{i}", qid)] = (0.0, mistake)
+    # fooling the checks gains nothing: they are not where the grading happens
+    cheat = {
+        q.name: "import numpy as np, math\n"
+        "np.allclose = np.isclose = math.isclose = lambda *a, **k: True\n"
+        'print("All tests passed")\n'
+        f"{q.name} = 0"
+        for q in exercise("minima").questions
+    }
+    submit(course, "cheat", "minima", answered(released("minima"), cheat), WHEN)
+    for q in exercise("minima").questions:
+        direct = grade_answer(f"minima.{q.name}", 0)  # 0 is right only where 0 is the answer
+        expected[("cheat", f"minima.{q.name}")] = (direct.score, direct.mistake)
     out = course / "results.json"
     result = run_cli("grade", str(course / "submitted"), "--json", str(out), "--workers", "2")
     assert result.returncode == 0, result.stderr
@@ -299,3 +311,43 @@ def _complete(course: Path) -> set[str]:
             }
     except Exception:  # the gradebook is still being created by the run
         return set()
+
+
+def test_a_loose_notebook_into_another_database_in_english(tmp_path: Path) -> None:
+    notebook = answered(released("backprop_chain"), demo.answers("backprop_chain", "clara"))
+    path = tmp_path / "hand-in.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    out = tmp_path / "r.json"
+    result = run_cli(
+        "grade",
+        str(path),
+        "--student",
+        "clara",
+        "--course",
+        str(tmp_path / "course"),
+        "--db",
+        url,
+        "--lang",
+        "en",
+        "--json",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    (graded,) = json.loads(out.read_text())
+    assert graded["student"] == "clara" and graded["assignment"] == "backprop_chain"
+    weights = next(q for q in graded["questions"] if q["id"] == "backprop_chain.weights")
+    assert 0 < weights["score"] < weights["max_score"]
+    assert "error carried forward" in weights["feedback"]
+    with Gradebook(url) as gb:
+        grade = gb.find_grade("weights_test", "backprop_chain", "backprop_chain", "clara")
+        assert grade.auto_score == pytest.approx(weights["score"])
+    assert not (tmp_path / "course" / "gradebook.db").exists()
+    page = tmp_path / "course" / "feedback" / "clara" / "backprop_chain" / "backprop_chain.html"
+    assert '<html lang="en">' in page.read_text(encoding="utf-8")
+
+
+def test_nothing_to_grade_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("grade", str(tmp_path))
+    assert result.returncode == 2
+    assert "no notebooks" in result.stderr and "Traceback" not in result.stderr

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from autograder import feedback, grade_answer, grading, question_ids, reference
 from autograder.demo import answer_for
-from autograder.references import _derive_cached, locate, mistake_targets
+from autograder.references import _derive_cached, _reference_cached, locate, mistake_targets
 from autograder.spec import Kind
 
 # The contract with notebooks and other tools: every id of the catalogue, in its order.
@@ -226,11 +226,12 @@ def test_an_unknown_language_or_question_is_a_clear_error() -> None:
 
 def test_references_are_derived_once_and_then_cached() -> None:
     reference("backprop_neuron.loss_new")
-    before = _derive_cached.cache_info()
+    derivations, references = _derive_cached.cache_info(), _reference_cached.cache_info()
     for _ in range(5):
         reference("backprop_neuron.loss_new")
-    after = _derive_cached.cache_info()
-    assert after.misses == before.misses and after.hits >= before.hits + 5
+    assert _derive_cached.cache_info().misses == derivations.misses
+    assert _reference_cached.cache_info().misses == references.misses
+    assert _reference_cached.cache_info().hits >= references.hits + 5
 
 
 def test_a_torch_tensor_that_requires_grad_is_an_answer() -> None:
