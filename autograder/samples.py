@@ -52,13 +52,18 @@ def _floats(array: np.ndarray) -> Any:
 
 
 def carried_forward(qid: str, slip_at: int = 0, by: float = 0.5) -> np.ndarray:
-    """A trajectory with entry `slip_at` off by `by`, and every later entry rightly computed from it."""
+    """A trajectory with entry `slip_at` off by `by`, and every later entry rightly computed from it.
+
+    In a row of a table, the slip is in its middle cell (a weight, not the iteration's number).
+    """
     ex, q = locate(qid)
     from autograder.references import reference
 
     entries = [np.asarray(e, dtype=float) for e in np.asarray(reference(qid).value, dtype=float)]
     follow = steps(ex.name)[q.name]
-    entries[slip_at] = entries[slip_at] + by
+    slipped = entries[slip_at].copy()
+    slipped.flat[slipped.size // 2] += by
+    entries[slip_at] = slipped
     for k in range(slip_at + 1, len(entries)):
         previous = [_exact(e) for e in entries[:k]]
         entries[k] = np.asarray(numeric(follow(previous)), dtype=float).reshape(entries[k].shape)
