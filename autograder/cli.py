@@ -154,13 +154,23 @@ def _grade_parser(commands: argparse._SubParsersAction) -> None:
         "--feedback", type=Path, metavar="DIR", help="feedback pages (default: COURSE/feedback)"
     )
     bounds = grade.add_argument_group("bounds of each submission")
-    bounds.add_argument("--wall-seconds", type=float, default=default.wall_seconds)
-    bounds.add_argument("--cell-seconds", type=float, default=default.cell_seconds)
-    bounds.add_argument("--function-seconds", type=float, default=default.function_seconds)
-    bounds.add_argument("--cpu-seconds", type=float, default=default.cpu_seconds)
-    bounds.add_argument("--memory-mb", type=int, default=default.memory_bytes // 1024**2)
-    bounds.add_argument("--output-kb", type=int, default=default.output_bytes // 1024)
-    bounds.add_argument("--processes", type=int, default=default.processes)
+    for option, value, text in (
+        ("--wall-seconds", default.wall_seconds, "a whole notebook, in seconds"),
+        ("--cell-seconds", default.cell_seconds, "one cell; the next cells still run"),
+        ("--function-seconds", default.function_seconds, "a function on the grader's inputs"),
+        ("--cpu-seconds", default.cpu_seconds, "CPU time of a notebook"),
+    ):
+        bounds.add_argument(
+            option, type=float, default=value, metavar="S", help=f"{text} (default {value:g})"
+        )
+    for option, value, text in (
+        ("--memory-mb", default.memory_bytes // 1024**2, "memory of a notebook, MiB"),
+        ("--output-kb", default.output_bytes // 1024, "what a notebook prints, KiB"),
+        ("--processes", default.processes, "processes a notebook may start"),
+    ):
+        bounds.add_argument(
+            option, type=int, default=value, metavar="N", help=f"{text} (default {value})"
+        )
     grade.set_defaults(run=_grade)
 
 
