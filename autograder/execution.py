@@ -42,7 +42,8 @@ class Limits:
     memory_bytes: int = 2 * 1024**3
     output_bytes: int = 1024**2
     result_bytes: int = 16 * 1024**2
-    processes: int = 16
+    # processes a submission may start besides itself; 0 refuses them all (threads still run)
+    processes: int = 0
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 MISSING = {"missing": True}
+confinement: Any = None  # autograder/confinement.py, loaded by path in main()
 
 
 def _load(name: str) -> Any:
@@ -74,6 +75,8 @@ def main() -> None:
     for fd in (0, 1):
         os.dup2(null, fd)
     plain, oracles = _load("plain"), _load("oracles")
+    global confinement
+    confinement = _load("confinement")
     shell = warm()
     _send(replies, {"ready": True, "pid": os.getpid()})
     for line in requests:
@@ -183,8 +186,9 @@ def _bound(limits: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["output_bytes"], limits["output_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    tasks = _tasks_of_user()
-    resource.setrlimit(resource.RLIMIT_NPROC, (tasks + limits["processes"],) * 2)
+    if limits["processes"] > 0:  # none at all is refused by seccomp instead, which binds root too
+        tasks = _tasks_of_user()
+        resource.setrlimit(resource.RLIMIT_NPROC, (tasks + limits["processes"],) * 2)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
@@ -222,6 +226,12 @@ def _child(
     _bound(limits)
     os.environ.clear()
     os.environ.update(job["environment"])
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir})
+    tempfile.tempdir = workdir
+    home = job["environment"].get("HOME", workdir)
+    confinement.confine_files([*confinement.readable_roots(), home], [workdir, os.devnull])
+    if limits["processes"] == 0:
+        confinement.refuse_processes()
     out = os.fdopen(out_fd, "w", buffering=1)
     stream = Stream(out)
     answers = {a["name"]: a for a in job["answers"]}

@@ -7,6 +7,7 @@ forking a child per job), with small bounds so that a runaway costs a second, no
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,6 +67,7 @@ def test_the_child_sees_none_of_the_graders_environment(
         "LANG",
         "IPYTHONDIR",
         "MPLBACKEND",
+        "TMPDIR",
         "OPENBLAS_NUM_THREADS",
         "OMP_NUM_THREADS",
         "MKL_NUM_THREADS",
@@ -156,32 +158,64 @@ def test_ending_the_run_keeps_what_was_answered(pool: Pool, ending: str) -> None
     assert value(r) == 5
 
 
-def test_killing_the_worker_loses_only_that_submission(pool: Pool) -> None:
-    lost = run(pool, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
-    assert lost.status == "worker_lost"
-    after = run(pool, "answer = 3")
-    assert value(after) == 3
-
-
-def test_a_stray_thread_or_child_process_does_not_outlive_the_run(pool: Pool) -> None:
+def test_the_grading_processes_are_out_of_reach(pool: Pool) -> None:
     r = run(
         pool,
-        "import threading, time, subprocess\n"
-        "threading.Thread(target=lambda: time.sleep(100), daemon=False).start()\n"
-        "child = subprocess.Popen(['sleep', '100'])\n"
-        "answer = child.pid",
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+        "import os, signal\nos.kill(0, signal.SIGKILL)",
+        "answer = 3",
     )
-    pid = value(r)
-    assert isinstance(pid, int)
-    import os
-    import time
+    assert "PermissionError" in r.cell_errors[0]
+    assert r.status == "killed" or value(r) == 3  # its own group is its own to end
+    after = run(pool, "answer = 4")
+    assert value(after) == 4
 
-    time.sleep(0.2)
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            state = stat.read().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        state = "gone"
-    assert state in ("gone", "Z")
+
+def test_files_of_the_course_and_the_grader_cannot_be_read(pool: Pool, tmp_path: Path) -> None:
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("reference values")
+    package = Path(__file__).resolve().parents[1] / "autograder" / "references.py"
+    r = run(
+        pool,
+        f"try:\n    answer = open({str(secret)!r}).read()\nexcept OSError as e:\n    answer = type(e).__name__",
+        f"try:\n    found = open({str(package)!r}).read()[:10]\nexcept OSError as e:\n    found = type(e).__name__",
+        "import glob\nlisted = glob.glob('/tmp/*') + glob.glob('/work/*') + glob.glob('/home/*')",
+        names=("answer", "found", "listed"),
+    )
+    if value(r) != "PermissionError":
+        pytest.skip("the kernel has no Landlock: files are not confined")
+    assert value(r, "found") == "PermissionError"
+    assert value(r, "listed") == []
+
+
+def test_no_network_and_no_processes_but_threads_and_scratch_files(pool: Pool) -> None:
+    r = run(
+        pool,
+        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9), timeout=1)\n"
+        "except OSError as e:\n    net = type(e).__name__",
+        "import subprocess\ntry:\n    subprocess.run(['true'])\nexcept OSError as e:\n    spawn = type(e).__name__",
+        "import threading\nt = threading.Thread(target=lambda: None)\nt.start()\nt.join()\nthread = 'ran'",
+        "import tempfile\nwith tempfile.NamedTemporaryFile('w') as f:\n    f.write('x')\n    scratch = 'written'",
+        names=("net", "spawn", "thread", "scratch"),
+    )
+    assert value(r, "net") in ("PermissionError", "ConnectionRefusedError")
+    assert value(r, "spawn") == "BlockingIOError"
+    assert value(r, "thread") == "ran"
+    assert value(r, "scratch") == "written"
+
+
+def test_a_fork_bomb_is_refused(pool: Pool) -> None:
+    r = run(pool, "import os\nwhile True:\n    os.fork()", ANSWER_CELL)
+    assert "BlockingIOError" in r.cell_errors[0]
+    assert value(r) == 5
+
+
+def test_a_stray_thread_does_not_outlive_the_run(pool: Pool) -> None:
+    r = run(
+        pool,
+        "import threading, time\n"
+        "threading.Thread(target=lambda: time.sleep(100), daemon=False).start()\n"
+        "answer = 1",
+    )
+    assert value(r) == 1
     assert r.seconds < LIMITS.wall_seconds
-    del os
