@@ -7,6 +7,7 @@ and the next run grades only what is missing (unless forced).
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,7 +19,16 @@ from autograder.gradebook import Gradebook
 from autograder.marking import Result, mark, refused
 from autograder.references import ASSIGNMENTS
 from autograder.reports import write_feedback
-from autograder.submissions import Found, Submission, SubmissionError, find, job, read
+from autograder.submissions import (
+    Found,
+    Submission,
+    SubmissionError,
+    find,
+    job,
+    printable,
+    read,
+    valid_student,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -93,7 +103,7 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
             result = key
         if result is not None:
             if book is not None:
-                book.record(result)
+                _record(book, result)
             if feedback_dir is not None:
                 write_feedback(result, feedback_dir)
             outcome.results.append(result)
@@ -122,10 +132,10 @@ def _prepare(
     except SubmissionError as problem:
         assignment = f.assignment or options.assignment
         return refused(
-            str(f.path),
+            printable(f.path),
             problem,
             lang,
-            f.student or options.student,
+            valid_student(f.student or options.student),
             assignment if assignment in ASSIGNMENTS else None,
             f.timestamp or _modified(f.path),
         )
@@ -145,3 +155,14 @@ def _modified(path: Path) -> datetime | None:
         return datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except OSError:
         return None
+
+
+def _record(book: Gradebook, result: Result) -> None:
+    """Into the gradebook; a database that refuses costs this record a warning, not the run."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        book.record(result)
+    except (SQLAlchemyError, UnicodeError, ValueError) as problem:
+        who = f"{result.student}/{result.assignment}"
+        print(f"autograder: could not record {who} in the gradebook: {problem}", file=sys.stderr)

@@ -22,7 +22,10 @@ from autograder.grading import Outputs, Verdict, form_verdict, grade_answer
 from autograder.plain import Opaque
 from autograder.references import exercise
 from autograder.spec import Kind, Question
-from autograder.submissions import Submission, SubmissionError
+from autograder.submissions import Submission, SubmissionError, printable
+
+# how the sandbox reports a cell that ran past its bound
+CELL_TIMEOUT = "CellTimeout"
 
 
 @dataclass(frozen=True)
@@ -103,16 +106,14 @@ def mark(
     for index, error in sorted(run.cell_errors.items()):
         if index in solution_cells and error.startswith("NotImplementedError"):
             continue
-        errors.append(
-            feedback.message("submission", "cell_error", lang, cell=_cell(job, index), error=error)
-        )
+        errors.append(_cell_problem(job, index, error, lang, limits))
     given: dict[str, Any] = {}
     marked = []
     for q in ex.questions:
         qid = f"{ex.name}.{q.name}"
         answer = run.answers.get(q.name)
         try:
-            verdict = _verdict(qid, q, answer, run, job, lang, stopped, variant, given)
+            verdict = _verdict(qid, q, answer, run, job, lang, stopped, variant, given, limits)
         except (
             Exception
         ) as problem:  # the boundary: a fault of the grader costs one verdict, not the class
@@ -123,7 +124,7 @@ def mark(
     return Result(
         submission.student,
         submission.assignment,
-        str(submission.path),
+        printable(submission.path),
         submission.timestamp,
         lang,
         tuple(marked),
@@ -167,6 +168,7 @@ def _verdict(
     stopped: str | None,
     variant: Mapping[str, Any] | None,
     given: dict[str, Any],
+    limits: Limits,
 ) -> Verdict:
     if answer is None:
         reason = stopped or feedback.message("submission", "worker_lost", lang)
@@ -177,6 +179,12 @@ def _verdict(
         failed = _failed_answer_cell(q.name, run, job)
         if failed is not None:
             head = feedback.message("verdict", "invalid", lang)
+            if failed.startswith(CELL_TIMEOUT):
+                seconds = f"{limits.cell_seconds:g}"
+                text = feedback.message(
+                    "submission", "answer_cell_timeout", lang, name=q.name, seconds=seconds
+                )
+                return Verdict(qid, "invalid", 0.0, None, f"{head} {text}", "cell_timeout")
             text = feedback.message(
                 "submission", "answer_cell_failed", lang, name=q.name, error=failed
             )
@@ -205,6 +213,14 @@ def _opaque(qid: str, q: Question, value: Opaque, lang: str) -> Verdict:
     head = feedback.message("verdict", "invalid", lang)
     text = feedback.message("submission", "opaque", lang, name=q.name, type=str(value.detail)[:60])
     return Verdict(qid, "invalid", 0.0, None, f"{head} {text}", "opaque")
+
+
+def _cell_problem(job: Job, index: int, error: str, lang: str, limits: Limits) -> str:
+    cell = _cell(job, index)
+    if error.startswith(CELL_TIMEOUT):
+        seconds = f"{limits.cell_seconds:g}"
+        return feedback.message("submission", "cell_timeout", lang, cell=cell, seconds=seconds)
+    return feedback.message("submission", "cell_error", lang, cell=cell, error=error)
 
 
 def _failed_answer_cell(name: str, run: Run, job: Job) -> str | None:

@@ -7,6 +7,7 @@ solution and own cells from the notebook; hidden tests never leave the grader.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -122,10 +123,19 @@ def read(
         )
     who = student or found.student or _student_of(found.path, which)
     if not STUDENT_ID.match(who):
-        raise SubmissionError("bad_student", student=who[:100])
+        raise SubmissionError("bad_student", student=printable(who)[:100])
     moment = found.timestamp or datetime.fromtimestamp(found.path.stat().st_mtime, UTC)
     lang = meta.get("lang") if meta.get("lang") in ("de", "en", "ru") else None
     return Submission(found.path, who, which, moment, lang), notebook
+
+
+def printable(text: str | Path) -> str:
+    """A path or name as text that can be printed and stored (undecodable bytes shown as �)."""
+    return os.fsencode(text).decode("utf-8", "replace")
+
+
+def valid_student(student: str | None) -> str | None:
+    return student if student is not None and STUDENT_ID.match(student) else None
 
 
 def load(path: Path) -> nbformat.NotebookNode:

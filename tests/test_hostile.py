@@ -1,0 +1,82 @@
+"""The hostile corpus (tests/hostile/corpus.py) graded in one `autograder grade` run.
+
+Every case must get its expected points per question and a clear message; the run must finish,
+the gradebook must stay whole, and a name that is not a valid student id is refused, not stored.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "hostile"))
+import corpus
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    course = tmp_path_factory.mktemp("hostile")
+    cases = corpus.write(course / "submitted")
+    exe = Path(sys.executable).with_name("autograder")
+    out = course / "results.json"
+    result = subprocess.run(
+        [str(exe), "grade", str(course / "submitted"), "--json", str(out), *corpus.BOUNDS],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))
+    return {"course": course, "cases": cases, "results": results, "stdout": result.stdout}
+
+
+def test_the_corpus_has_every_kind_of_case() -> None:
+    assert len(corpus.CASES) >= 30
+    assert {c.group for c in corpus.CASES} == {
+        "fool",
+        "rob",
+        "stall",
+        "kill",
+        "tamper",
+        "broken",
+        "awkward",
+    }
+    assert len({c.name for c in corpus.CASES}) == len(corpus.CASES)
+
+
+@pytest.mark.parametrize("case", corpus.CASES, ids=lambda c: c.name)
+def test_each_case_gets_its_expected_score_and_a_clear_message(
+    graded: dict[str, Any], case: corpus.Case
+) -> None:
+    (result,) = [r for r in graded["results"] if r["student"] == case.name]
+    got = {q["id"].partition(".")[2]: q["score"] for q in result["questions"]}
+    assert got == case.expected(), case.what
+    said = " ".join([q["feedback"] for q in result["questions"]] + result["errors"])
+    assert case.says in said, said
+    assert "Traceback" not in said
+
+
+def test_an_undecodable_student_name_is_refused_and_not_stored(graded: dict[str, Any]) -> None:
+    odd = [r for r in graded["results"] if r["student"] is None]
+    assert len(odd) == 1 and "keine gültige Kennung" in odd[0]["errors"][0]
+    assert odd[0]["score"] == 0
+
+
+def test_the_gradebook_is_whole_and_holds_every_case(graded: dict[str, Any]) -> None:
+    db = sqlite3.connect(graded["course"] / "gradebook.db")
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        students = {row[0] for row in db.execute("SELECT id FROM student")}
+    finally:
+        db.close()
+    assert students == set(graded["cases"])
