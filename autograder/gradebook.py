@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import SAWarning
 
 from autograder.marking import Result
@@ -32,7 +33,7 @@ class Gradebook:
         self.api = nbgrader_api(self.course, db_url)
         self.url = db_url or f"sqlite:///{self.course / 'gradebook.db'}"
         self.ready: set[str] = set()
-        self.gb = NbGradebook(self.url, course_id=self.course.name)
+        self.gb = _patient(NbGradebook(self.url, course_id=self.course.name))
 
     def close(self) -> None:
         self.gb.close()
@@ -52,7 +53,7 @@ class Gradebook:
             generate(self.api, assignment, self.course, self.lang)
             from nbgrader.api import Gradebook as NbGradebook
 
-            self.gb = NbGradebook(self.url, course_id=self.course.name)
+            self.gb = _patient(NbGradebook(self.url, course_id=self.course.name))
         self.ready.add(assignment)
 
     def _has_grade_cells(self, assignment: str) -> bool:
@@ -142,6 +143,22 @@ class Gradebook:
         """The auto scores of one submission by grade cell, as nbgrader holds them."""
         submission = self.gb.find_submission(assignment, student)
         return {g.cell.name: g.auto_score for nb in submission.notebooks for g in nb.grades}
+
+
+# how long a write waits for another grading run that holds SQLite's lock
+BUSY_SECONDS = 60
+
+
+def _patient(gb: Any) -> Any:
+    """With SQLite, wait for the lock of another run instead of failing after 5 s."""
+    if gb.engine.dialect.name == "sqlite":
+
+        def busy_timeout(connection: Any, record: Any) -> None:
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
+
+        event.listen(gb.engine, "connect", busy_timeout)
+        gb.engine.dispose()  # connections made so far lack the setting
+    return gb
 
 
 def _naive_utc(moment: datetime) -> datetime:

@@ -80,3 +80,56 @@ def test_the_gradebook_is_whole_and_holds_every_case(graded: dict[str, Any]) -> 
     finally:
         db.close()
     assert students == set(graded["cases"])
+
+
+def test_two_runs_at_once_leave_the_gradebook_whole(tmp_path: Path) -> None:
+    from autograder import demo
+    from autograder.samples import answered, submit
+
+    course = tmp_path / "course"
+    released = corpus.ROOT / "release" / "de" / "minima.ipynb"
+    for i in range(16):
+        kind = ("anna", "ben", "clara", "dora")[i % 4]
+        submit(
+            course,
+            f"s{i:02d}",
+            "minima",
+            answered(released, demo.answers("minima", kind)),
+            corpus.WHEN,
+        )
+    exe = Path(sys.executable).with_name("autograder")
+    first = subprocess.run(
+        [str(exe), "grade", str(course / "submitted" / "s00")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert first.returncode == 0, (
+        first.stderr
+    )  # the assignment is in the gradebook: both runs write scores only
+    runs = [
+        subprocess.Popen(
+            [str(exe), "grade", str(course / "submitted"), "--workers", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err
+        assert "Traceback" not in err
+    db = sqlite3.connect(course / "gradebook.db")
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        submissions = db.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone()[0]
+        unscored = db.execute("SELECT COUNT(*) FROM grade WHERE auto_score IS NULL").fetchone()[0]
+    finally:
+        db.close()
+    assert submissions == 16
+    assert unscored == 0
+    again = subprocess.run(
+        [str(exe), "grade", str(course / "submitted")], capture_output=True, text=True, check=False
+    )
+    assert "16 submissions graded already" in again.stdout
