@@ -7,12 +7,13 @@ all its scores or none, and one without scores counts as not graded yet.
 
 from __future__ import annotations
 
+import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.exc import SAWarning
@@ -20,6 +21,8 @@ from sqlalchemy.exc import SAWarning
 from autograder.marking import Result
 from autograder.references import exercise
 from autograder.release import generate, nbgrader_api
+
+T = TypeVar("T")
 
 
 class Gradebook:
@@ -96,11 +99,14 @@ class Gradebook:
 
         assert result.student is not None and result.assignment is not None
         student, assignment = result.student, result.assignment
-        self.gb.update_or_create_student(student)
+        self._racing(lambda: self.gb.update_or_create_student(student))
         try:
             submission = self.gb.find_submission(assignment, student)
         except MissingEntry:
-            submission = self.gb.add_submission(assignment, student)
+            submission = self._racing(
+                lambda: self.gb.add_submission(assignment, student),
+                lambda: self.gb.find_submission(assignment, student),
+            )
         if result.timestamp is not None:
             submission.timestamp = _naive_utc(result.timestamp)
         by_name = {m.verdict.qid.partition(".")[2]: m for m in result.questions}
@@ -114,6 +120,24 @@ class Gradebook:
                 marked = by_name.get(comment.cell.name)
                 if marked is not None:
                     comment.auto_comment = marked.verdict.feedback
+
+    def _racing(self, make: Callable[[], T], find: Callable[[], T] | None = None) -> T:
+        """Make a row that another grading run may be making at the same moment.
+
+        nbgrader rolls back and raises InvalidEntry when the other run was first (and logs the
+        traceback, which is silenced here since the row is then simply read).
+        """
+        from nbgrader.api import InvalidEntry
+
+        quiet = logging.getLogger("tornado.application")
+        before, quiet.disabled = quiet.disabled, True
+        try:
+            return make()
+        except InvalidEntry:
+            self.gb.db.rollback()
+            return (find or make)()
+        finally:
+            quiet.disabled = before
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
