@@ -10,34 +10,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import sympy as sp
 
 from autograder.batch import Graded, Options, grade
 from autograder.references import ASSIGNMENTS, Target, exercise, mistake_targets, steps
 from autograder.reports import summary
 from autograder.samples import answered, carried_forward, solution_code, submit, value_code
 from autograder.spec import Kind, Question
-from autograder.values import Rule, SolutionSet, to_student
-
-
-def answer_for(q: Question, t: Target) -> Any:
-    """What a student would assign to reach this target (a value, a DataFrame, a def, a formula)."""
-    value = t.value
-    if isinstance(value, SolutionSet):
-        return to_student(value.member)
-    if q.kind is Kind.FUNCTION:
-        rule: Rule = t.exact
-        return rule.numeric()
-    if q.kind is Kind.TABLE:
-        return pd.DataFrame(value, columns=list(q.columns))
-    if q.kind is Kind.EXPRESSION:
-        return sp.sstr(value)
-    if q.kind is Kind.CHOICE:
-        return sorted(value)[0] if isinstance(value, frozenset) else value
-    return value.tolist()
 
 
 def answers(assignment: str, student: str) -> dict[str, str]:

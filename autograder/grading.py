@@ -37,12 +37,13 @@ from autograder.references import (
     derive,
     locate,
     mistake_targets,
+    next_entry,
     reference,
     steps,
     target,
 )
 from autograder.spec import Kind, Question, Slip, Tolerance
-from autograder.values import SolutionSet, numeric, to_student
+from autograder.values import SolutionSet, to_student
 
 Status = Literal["correct", "partial", "wrong", "invalid", "unanswered"]
 
@@ -296,7 +297,7 @@ def _carried_forward(
         for e in expected:
             credit[k] |= close(answer[k], e[k], by_hand)
         for rule in rules if k > 0 and not credit[k].all() else ():
-            follows = _follows(rule, answer[:k])
+            follows = next_entry(rule, answer[:k])
             if follows is not None:
                 carried[k] |= ~credit[k] & close(
                     answer[k], follows.reshape(answer[k].shape), by_hand
@@ -317,25 +318,6 @@ def _carried_forward(
     )
     mistake = "carried_forward" if carried.any() else None
     return Verdict(qid, "partial", float(counted.mean()), mistake, text)
-
-
-def _follows(rule: Any, previous: np.ndarray) -> np.ndarray | None:
-    """The next entry by `rule` from a student's entries; None where their numbers break the rule."""
-    try:
-        return np.asarray(numeric(rule(_entries(previous))), dtype=float)
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError):
-        return None
-
-
-def _entries(answer: np.ndarray) -> list[Any]:
-    """A student's entries as a derivation reads them: exact numbers, rows as lists."""
-
-    def exact(x: float) -> sp.Expr:
-        return sp.Float(float(x), 17)
-
-    if answer.ndim == 1:
-        return [exact(x) for x in answer]
-    return [[exact(x) for x in row] for row in answer]
 
 
 def form_verdict(qid: str, problem: FormError, lang: str) -> Verdict:

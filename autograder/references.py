@@ -113,6 +113,20 @@ def _steps_cached(name: str, frozen_variant: Any, slip: Slip) -> dict[str, Any]:
     return sheet.steps()
 
 
+def next_entry(rule: Any, previous: np.ndarray) -> np.ndarray | None:
+    """The entry after `previous` (numbers, or rows) by a trajectory's rule from `steps`, as floats;
+    None where those numbers break the rule (a division by zero, say)."""
+
+    def exact(x: float) -> sp.Expr:
+        return sp.Float(float(x), 17)
+
+    entries = [exact(x) if np.ndim(x) == 0 else [exact(v) for v in x] for x in previous]
+    try:
+        return np.asarray(numeric(rule(entries)), dtype=float)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError):
+        return None
+
+
 def _derive(ex: Exercise, variant: Variant, slip: Slip, given: Variant) -> dict[str, Any]:
     sheet = Sheet({k: _as_sympy(v) for k, v in (given or {}).items()})
     ex.derive(ex.params(variant), slip, sheet)

@@ -13,12 +13,13 @@ from typing import Any
 
 import nbformat
 import numpy as np
+import pandas as pd
 import sympy as sp
 
 from autograder.notebooks import texts
-from autograder.references import Target, exercise, locate, steps
+from autograder.references import Target, exercise, locate, next_entry, reference, steps
 from autograder.spec import Kind, Question
-from autograder.values import SolutionSet, numeric
+from autograder.values import Rule, SolutionSet, to_student
 
 
 def solution_code(assignment: str, name: str) -> str:
@@ -26,29 +27,39 @@ def solution_code(assignment: str, name: str) -> str:
     return str(texts(exercise(assignment))["solutions"][name]).rstrip()
 
 
-def value_code(q: Question, t: Target) -> str:
-    """A cell that assigns the target's value to the question's name, as a student would."""
+def answer_for(q: Question, t: Target) -> Any:
+    """What a student would assign to reach this target (a value, a DataFrame, a def, a formula)."""
     value = t.value
     if isinstance(value, SolutionSet):
-        return f"{q.name} = np.array({_floats(numeric(value.member))})"
+        return to_student(value.member)
+    if q.kind is Kind.FUNCTION:
+        rule: Rule = t.exact
+        return rule.numeric()
     if q.kind is Kind.TABLE:
-        rows = _floats(np.asarray(value, dtype=float))
-        return f"import pandas as pd\n{q.name} = pd.DataFrame({rows}, columns={list(q.columns)!r})"
+        return pd.DataFrame(value, columns=list(q.columns))
     if q.kind is Kind.EXPRESSION:
-        return f"{q.name} = {sp.sstr(value)!r}"
+        return sp.sstr(value)
     if q.kind is Kind.CHOICE:
-        chosen = sorted(value)[0] if isinstance(value, frozenset) else value
-        return f"{q.name} = {chosen!r}"
+        return sorted(value)[0] if isinstance(value, frozenset) else value
+    return value.tolist()
+
+
+def value_code(q: Question, t: Target) -> str:
+    """A cell that assigns `answer_for(q, t)` to the question's name, written as a student would."""
     if q.kind is Kind.FUNCTION:
         raise ValueError(f"{q.name} is a function question: its answer is code, see solution_code")
+    value = answer_for(q, t)
+    if isinstance(value, pd.DataFrame):
+        rows = value.to_numpy(dtype=float).tolist()
+        return (
+            f"import pandas as pd\n{q.name} = pd.DataFrame({rows}, columns={list(value.columns)!r})"
+        )
+    if isinstance(value, str):
+        return f"{q.name} = {value!r}"
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
         return f"{q.name} = {float(array)!r}"
-    return f"{q.name} = np.array({_floats(array)})"
-
-
-def _floats(array: np.ndarray) -> Any:
-    return np.asarray(array, dtype=float).tolist()
+    return f"{q.name} = np.array({array.tolist()})"
 
 
 def carried_forward(qid: str, slip_at: int = 0, by: float = 0.5) -> np.ndarray:
@@ -57,23 +68,16 @@ def carried_forward(qid: str, slip_at: int = 0, by: float = 0.5) -> np.ndarray:
     In a row of a table, the slip is in its middle cell (a weight, not the iteration's number).
     """
     ex, q = locate(qid)
-    from autograder.references import reference
-
     entries = [np.asarray(e, dtype=float) for e in np.asarray(reference(qid).value, dtype=float)]
-    follow = steps(ex.name)[q.name]
+    rule = steps(ex.name)[q.name]
     slipped = entries[slip_at].copy()
     slipped.flat[slipped.size // 2] += by
     entries[slip_at] = slipped
     for k in range(slip_at + 1, len(entries)):
-        previous = [_exact(e) for e in entries[:k]]
-        entries[k] = np.asarray(numeric(follow(previous)), dtype=float).reshape(entries[k].shape)
+        follows = next_entry(rule, np.array(entries[:k]))
+        assert follows is not None, f"{qid}: the rule does not go on from entry {k - 1}"
+        entries[k] = follows.reshape(entries[k].shape)
     return np.array(entries)
-
-
-def _exact(entry: np.ndarray) -> Any:
-    if entry.ndim == 0:
-        return sp.Float(float(entry), 17)
-    return [sp.Float(float(x), 17) for x in entry]
 
 
 def answered(released: Path, answers: Mapping[str, str]) -> nbformat.NotebookNode:

@@ -21,9 +21,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import demo, grade_answer
-from autograder.demo import answer_for
 from autograder.references import ASSIGNMENTS, exercise, mistake_targets, reference
-from autograder.samples import answered, solution_code, submit, value_code
+from autograder.samples import answer_for, answered, solution_code, submit, value_code
 from autograder.spec import Kind
 
 ROOT = Path(__file__).resolve().parents[1]

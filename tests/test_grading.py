@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder import feedback, grade_answer, grading, question_ids, reference
-from autograder.demo import answer_for
 from autograder.references import _derive_cached, _reference_cached, locate, mistake_targets
+from autograder.samples import answer_for
 from autograder.spec import Kind
 
 # The contract with notebooks and other tools: every id of the catalogue, in its order.
