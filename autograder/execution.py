@@ -10,6 +10,7 @@ import json
 import os
 import queue
 import select
+import shutil
 import site
 import subprocess
 import sys
@@ -153,7 +154,6 @@ class Worker:
                 for a in job.answers
             ],
             "limits": asdict(limits),
-            "environment": environment(self.home),
         }
         assert self.process.stdin is not None
         try:
@@ -187,17 +187,13 @@ class Worker:
                 self.process.stdin.close()
             self.process.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
-            self.process.kill()
-            self.process.wait()
-        import shutil
-
-        shutil.rmtree(self.home, ignore_errors=True)
+            self.kill()
+        else:
+            shutil.rmtree(self.home, ignore_errors=True)
 
     def kill(self) -> None:
         self.process.kill()
         self.process.wait()
-        import shutil
-
         shutil.rmtree(self.home, ignore_errors=True)
 
 

@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import sys
 import tempfile
@@ -112,7 +113,7 @@ def run(
     code, usage = _reap(pid, started + limits["wall_seconds"])
     output = Path(workdir) / "output"
     output_bytes = output.stat().st_size if output.exists() else 0
-    _remove(workdir)
+    shutil.rmtree(workdir, ignore_errors=True)
     signal_number = os.WTERMSIG(code) if os.WIFSIGNALED(code) else None
     if status == "finished" and signal_number is not None:
         status = "killed"
@@ -172,12 +173,6 @@ def _kill_group(pid: int) -> None:
             target()
 
 
-def _remove(workdir: str) -> None:
-    import shutil
-
-    shutil.rmtree(workdir, ignore_errors=True)
-
-
 def _bound(limits: dict[str, Any]) -> None:
     """This process and what it starts: memory, CPU time, file size, processes, no core dumps."""
     memory = int(limits["memory_bytes"])
@@ -224,11 +219,11 @@ def _child(
     os.close(output)
     limits = job["limits"]
     _bound(limits)
-    os.environ.clear()
-    os.environ.update(job["environment"])
+    # the worker was started with the few variables of execution.environment(); the child's home
+    # and temporary folder are its own scratch folder, the worker's home it may only read
+    home = os.environ["HOME"]
     os.environ.update({"HOME": workdir, "TMPDIR": workdir})
     tempfile.tempdir = workdir
-    home = job["environment"].get("HOME", workdir)
     confinement.confine_files([*confinement.readable_roots(), home], [workdir, os.devnull])
     if limits["processes"] == 0:
         confinement.refuse_processes()
