@@ -20,7 +20,7 @@ from sqlalchemy.exc import SAWarning
 
 from autograder.marking import Result
 from autograder.references import exercise
-from autograder.release import generate, nbgrader_api
+from autograder.release import generate, nbgrader_api, nbgrader_commands_on_path
 
 T = TypeVar("T")
 
@@ -33,9 +33,10 @@ class Gradebook:
 
         self.course = course.resolve()
         self.lang = lang
-        self.api = nbgrader_api(self.course, db_url)
+        self.db_url = db_url
         self.url = db_url or f"sqlite:///{self.course / 'gradebook.db'}"
         self.ready: set[str] = set()
+        nbgrader_commands_on_path()
         self.gb = _patient(NbGradebook(self.url, course_id=self.course.name))
 
     def close(self) -> None:
@@ -53,7 +54,8 @@ class Gradebook:
             return
         if not self._has_grade_cells(assignment):
             self.gb.close()
-            generate(self.api, assignment, self.course, self.lang)
+            # nbgrader's API (and its config file in the course) only where an assignment is new
+            generate(nbgrader_api(self.course, self.db_url), assignment, self.course, self.lang)
             from nbgrader.api import Gradebook as NbGradebook
 
             self.gb = _patient(NbGradebook(self.url, course_id=self.course.name))

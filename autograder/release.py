@@ -36,6 +36,13 @@ class Released:
     student: Path
 
 
+def nbgrader_commands_on_path() -> None:
+    """nbgrader runs the `alembic` command of its own environment when it creates a gradebook."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
 def nbgrader_api(course: Path, db_url: str | None = None) -> Any:
     """nbgrader's API on a course directory (made, with its config, if it is new).
 
@@ -48,10 +55,7 @@ def nbgrader_api(course: Path, db_url: str | None = None) -> Any:
     config_file = course / "nbgrader_config.py"
     if not config_file.exists():
         config_file.write_text(CONFIG.format(course_id=course.name, root=str(course.resolve())))
-    # nbgrader runs the `alembic` command of its own environment when it creates a gradebook
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    nbgrader_commands_on_path()
     config = Config()
     config.CourseDirectory.root = str(course.resolve())
     config.CourseDirectory.course_id = course.name
