@@ -69,8 +69,17 @@ def course_of(found: Sequence[Found]) -> Path | None:
     return None
 
 
+class NothingToGrade(ValueError):
+    """No notebook under the paths given."""
+
+    def __str__(self) -> str:
+        return "no notebooks (*.ipynb) under the given paths"
+
+
 def grade(paths: Sequence[Path], options: Options, progress: Progress | None = None) -> Graded:
     found = find(paths)
+    if not found:
+        raise NothingToGrade()
     course = options.course or course_of(found)
     outcome = Graded(course=course)
     book = Gradebook(course, options.db_url, options.lang or "de") if course else None
@@ -114,7 +123,7 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
         if book is not None:
             for assignment in _assignments(found, options):
                 book.ensure_assignment(assignment)
-        with Pool(min(options.workers, max(total, 1)), options.limits) as pool:
+        with Pool(min(options.workers, total), options.limits) as pool:
             pool.map(prepared(), finished)
     finally:
         if book is not None:

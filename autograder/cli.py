@@ -175,8 +175,7 @@ def _grade_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.batch import Options, grade
-    from autograder.submissions import find
+    from autograder.batch import NothingToGrade, Options, grade
 
     for path in args.paths:
         if not path.exists():
@@ -202,10 +201,11 @@ def _grade(args: argparse.Namespace) -> int:
         assignment=args.assignment,
         feedback=args.feedback,
     )
-    if not find(args.paths):
-        print("autograder: no notebooks (*.ipynb) under the given paths", file=sys.stderr)
+    try:
+        graded = grade(args.paths, options, progress=_progress_bar())
+    except NothingToGrade as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
         return 2
-    graded = grade(args.paths, options, progress=_progress_bar())
     print(summary(graded.results))
     if graded.skipped:
         print(f"\n{len(graded.skipped)} submissions graded already (--force grades them again)")
