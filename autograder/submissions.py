@@ -6,10 +6,9 @@ solution and own cells from the notebook; hidden tests never leave the grader.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -17,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbformat.reader import NotJSONError
 
 from autograder.execution import Asked, Cell, Job
 from autograder.notebooks import instructor_notebook
 from autograder.references import ASSIGNMENTS, exercise, reference
 from autograder.spec import Kind
+from autograder.values import to_student
 
 # A notebook larger than this is refused before it is read (a student's is a few hundred kB).
 MAX_NOTEBOOK_BYTES = 64 * 1024**2
@@ -106,11 +107,11 @@ def read(
 ) -> tuple[Submission, nbformat.NotebookNode]:
     """Load a found notebook and settle whose it is and which assignment (SubmissionError if not)."""
     try:
-        size = found.path.stat().st_size
+        stat = found.path.stat()
     except OSError as problem:
         raise SubmissionError("unreadable", error=problem.strerror or str(problem)) from None
-    if size > MAX_NOTEBOOK_BYTES:
-        raise SubmissionError("too_big", size=size, limit=MAX_NOTEBOOK_BYTES)
+    if stat.st_size > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError("too_big", size=stat.st_size, limit=MAX_NOTEBOOK_BYTES)
     notebook = load(found.path)
     meta = notebook.metadata.get("autograder", {})
     meta = meta if isinstance(meta, dict) else {}
@@ -124,7 +125,7 @@ def read(
     who = student or found.student or _student_of(found.path, which)
     if not STUDENT_ID.match(who):
         raise SubmissionError("bad_student", student=printable(who)[:100])
-    moment = found.timestamp or datetime.fromtimestamp(found.path.stat().st_mtime, UTC)
+    moment = found.timestamp or datetime.fromtimestamp(stat.st_mtime, UTC)
     lang = meta.get("lang") if meta.get("lang") in ("de", "en", "ru") else None
     return Submission(found.path, who, which, moment, lang), notebook
 
@@ -151,17 +152,13 @@ def load(path: Path) -> nbformat.NotebookNode:
     except UnicodeDecodeError:
         raise SubmissionError("not_text") from None
     try:
-        data = json.loads(text)
-    except ValueError as problem:
-        raise SubmissionError("not_json", error=str(problem)[:120]) from None
-    if not isinstance(data, dict) or not isinstance(
-        data.get("cells", data.get("worksheets")), list
-    ):
-        raise SubmissionError("not_notebook")
-    try:
         notebook = nbformat.reads(text, as_version=4)
+    except NotJSONError as problem:
+        raise SubmissionError("not_json", error=str(problem.__cause__ or problem)[:120]) from None
     except Exception as problem:  # nbformat's readers raise many kinds on malformed notebooks
         raise SubmissionError("not_notebook", error=str(problem)[:120]) from None
+    if not isinstance(notebook.get("cells"), list):
+        raise SubmissionError("not_notebook")
     return notebook
 
 
@@ -217,14 +214,15 @@ def job(submission: Submission, notebook: nbformat.NotebookNode) -> Job:
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         cells.append(Cell(source, grade_id if grade_id in questions else None, position))
-    answers = []
-    for q in ex.questions:
-        probes = reference(f"{ex.name}.{q.name}").probes if q.kind is Kind.FUNCTION else None
-        answers.append(Asked(q.name, tuple(_student_args(p) for p in probes) if probes else None))
-    return Job(tuple(cells), tuple(answers))
+    return Job(tuple(cells), _asked(submission.assignment))
 
 
-def _student_args(args: Iterable[Any]) -> tuple[Any, ...]:
-    from autograder.values import to_student
-
-    return tuple(to_student(a) for a in args)
+@lru_cache(maxsize=64)
+def _asked(assignment: str) -> tuple[Asked, ...]:
+    """The answers to report, the same for every submission: function probes as students get them."""
+    asked = []
+    for q in exercise(assignment).questions:
+        probes = reference(f"{assignment}.{q.name}").probes if q.kind is Kind.FUNCTION else ()
+        arguments = tuple(tuple(to_student(a) for a in args) for args in probes)
+        asked.append(Asked(q.name, arguments or None))
+    return tuple(asked)
