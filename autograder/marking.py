@@ -17,7 +17,7 @@ import numpy as np
 
 from autograder import feedback
 from autograder.execution import Answer, Job, Limits, Run
-from autograder.forms import FormError
+from autograder.forms import FormError, to_array
 from autograder.grading import Outputs, Verdict, form_verdict, grade_answer
 from autograder.plain import Opaque
 from autograder.references import exercise
@@ -232,14 +232,13 @@ def _failed_answer_cell(name: str, run: Run, job: Job) -> str | None:
 
 
 def _usable_as_given(q: Question, answer: Answer) -> bool:
-    """Earlier numeric answers feed the follow-on check of later ones."""
+    """Earlier numeric answers, finite and of any shape, feed the follow-on check of later ones."""
     if q.kind not in (Kind.NUMBER, Kind.VECTOR, Kind.MATRIX) or answer.missing:
         return False
     try:
-        array = np.asarray(answer.value, dtype=float)
-    except (TypeError, ValueError):
+        return to_array(answer.value).size > 0
+    except FormError:
         return False
-    return bool(array.size) and bool(np.isfinite(array).all())
 
 
 def _cell(job: Job, index: int | None) -> str:
