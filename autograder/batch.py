@@ -114,7 +114,7 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
             if book is not None:
                 _record(book, result)
             if feedback_dir is not None:
-                write_feedback(result, feedback_dir)
+                _write_feedback(result, feedback_dir)
             outcome.results.append(result)
         if progress is not None:
             progress(count, total)
@@ -164,6 +164,15 @@ def _modified(path: Path) -> datetime | None:
         return datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except OSError:
         return None
+
+
+def _write_feedback(result: Result, folder: Path) -> None:
+    """The feedback page; a folder that refuses costs this page a warning, not the run."""
+    try:
+        write_feedback(result, folder)
+    except OSError as problem:
+        who = f"{result.student}/{result.assignment}"
+        print(f"autograder: could not write the feedback of {who}: {problem}", file=sys.stderr)
 
 
 def _record(book: Gradebook, result: Result) -> None:

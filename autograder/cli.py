@@ -20,7 +20,7 @@ from autograder.key import answer_key, describe
 from autograder.notebooks import MissingText
 from autograder.references import ASSIGNMENTS, UnknownAssignment, exercise, reference
 from autograder.release import ReleaseError
-from autograder.reports import as_json, export, summary
+from autograder.reports import as_json, export, summary, write_whole
 from autograder.selfcheck import NotebookError
 
 
@@ -212,7 +212,11 @@ def _grade(args: argparse.Namespace) -> int:
     if graded.course is not None:
         print(f"\ngradebook and feedback: {graded.course}")
     if args.json:
-        args.json.write_text(as_json(graded.results), encoding="utf-8")
+        try:
+            write_whole(args.json, as_json(graded.results))
+        except OSError as problem:
+            print(f"autograder: could not write {args.json}: {problem}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -247,7 +251,11 @@ def _export(args: argparse.Namespace) -> int:
     with Gradebook(args.course, args.db) as book:
         text = export(book.rows(), args.format)
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        try:
+            write_whole(args.out, text)
+        except OSError as problem:
+            print(f"autograder: could not write {args.out}: {problem}", file=sys.stderr)
+            return 1
     else:
         print(text, end="")
     return 0

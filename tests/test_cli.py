@@ -167,3 +167,30 @@ def test_the_readme_python_example_holds() -> None:
     exec(code.group(1), namespace)  # the README's own example, run as written
     verdict = namespace["v"]
     assert verdict.mistake == "sign"
+
+
+def test_pages_written_at_once_to_one_path_all_land_whole(tmp_path: Path) -> None:
+    """Two grading runs may write the same feedback page at the same moment."""
+    import threading
+
+    from autograder.reports import write_whole
+
+    target = tmp_path / "feedback" / "s01" / "minima" / "minima.html"
+    texts = [f"page {k}\n" * 2000 for k in range(16)]
+    problems: list[BaseException] = []
+
+    def write(text: str) -> None:
+        try:
+            for _ in range(20):
+                write_whole(target, text)
+        except BaseException as problem:
+            problems.append(problem)
+
+    threads = [threading.Thread(target=write, args=(text,)) for text in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    assert target.read_text(encoding="utf-8") in texts
+    assert [p.name for p in target.parent.iterdir()] == ["minima.html"]
