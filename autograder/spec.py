@@ -212,6 +212,11 @@ class Exercise:
     derive: Derivation
     questions: tuple[Question, ...]
     source: str = ""
+    # the parameters that change between variants, with the values each may take
+    vary: Mapping[str, Any] = field(default_factory=dict)
+    # False where the derivation run on symbols grows too large to lambdify (long nonlinear
+    # iterations): each variant is then derived exactly
+    lambdify: bool = True
 
     def question(self, name: str) -> Question:
         for q in self.questions:

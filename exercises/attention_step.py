@@ -49,11 +49,11 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     dzhat_dw = sp.Matrix([model.diff(wi) for wi in w])
 
     def output(at: sp.Matrix) -> sp.Expr:
-        return model.subs(dict(zip(w, at, strict=True)))
+        return model.xreplace(dict(zip(w, at, strict=True)))
 
     def gradient(at: sp.Matrix) -> sp.Matrix:
-        inner = dzhat_dw.subs(dict(zip(w, at, strict=True)))
-        return s.chain(dL_dzhat.subs(z_hat, output(at)), inner)
+        inner = dzhat_dw.xreplace(dict(zip(w, at, strict=True)))
+        return s.chain(dL_dzhat.xreplace({z_hat: output(at)}), inner)
 
     def update(here: sp.Matrix) -> sp.Matrix:
         return s.rnd(here - s.sign * p.eta * gradient(here))
@@ -69,7 +69,7 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.step("table", lambda previous: row(len(previous), update(sp.Matrix(previous[-1][3:]))))
 
     r.z_hat = output(p.w_start) - p.z if s.on("error_for_output") else output(p.w_start)
-    r.loss = loss.subs(z_hat, output(p.w_start))
+    r.loss = loss.xreplace({z_hat: output(p.w_start)})
     r.grad = gradient(p.w_start)
     r.w_new = trajectory[1]
     r.table = Table(COLUMNS, sp.Matrix(rows))

@@ -85,6 +85,8 @@ EXERCISE = Exercise(
     source="seed 003",
     parameters=PARAMETERS,
     derive=derive,
+    # eleven nested sigmoid steps on symbols: far larger than deriving each variant exactly
+    lambdify=False,
     questions=(
         vector("factors", 3, points=2, mistakes=("factor_two", "sign")),
         number("dC_dw", mistakes=("chain_factor", "factor_two", "sign")),

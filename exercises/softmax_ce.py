@@ -81,17 +81,6 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
 
     r.stable_softmax = Rule(stable, tuple(map(logits, MODERATE + EXTREME)))
 
-    ids = [str(token) for token in p.vocabulary]
-    decoder = list(softmax(p.logits, s))
-    positions = range(len(decoder))
-    likeliest = max(positions, key=decoder.__getitem__)
-    if s.on("index_not_id"):
-        r.predicted_token = str(likeliest)
-    elif s.on("argmin"):
-        r.predicted_token = ids[min(positions, key=decoder.__getitem__)]
-    else:
-        r.predicted_token = ids[likeliest]
-
     r.p1 = s.rnd(softmax(p.z1, s))
     r.loss1 = cross_entropy(r.p1, p.y1, s)
     r.dz1 = s.sign * (r.p1 - p.y1)
@@ -102,6 +91,18 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.dW2 = s.outer(s.sign * (r.p2 - p.y2), p.x2)
 
     r.loss_after = -s.sign * s.log(p.p_after)
+
+    # last: choosing the likeliest token compares numbers, which a derivation on symbols cannot
+    ids = [str(token) for token in p.vocabulary]
+    decoder = list(softmax(p.logits, s))
+    positions = range(len(decoder))
+    likeliest = max(positions, key=decoder.__getitem__)
+    if s.on("index_not_id"):
+        r.predicted_token = str(likeliest)
+    elif s.on("argmin"):
+        r.predicted_token = ids[min(positions, key=decoder.__getitem__)]
+    else:
+        r.predicted_token = ids[likeliest]
 
 
 EXERCISE = Exercise(
