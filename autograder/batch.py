@@ -17,6 +17,7 @@ from pathlib import Path
 from autograder.execution import Job, Limits, Pool, Run
 from autograder.gradebook import Gradebook
 from autograder.marking import Result, mark, refused
+from autograder.per_student import Variants
 from autograder.references import ASSIGNMENTS
 from autograder.reports import write_feedback
 from autograder.submissions import (
@@ -85,11 +86,12 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
     book = Gradebook(course, options.db_url, options.lang or "de") if course else None
     feedback_dir = options.feedback or (course / "feedback" if course else None)
     graded_already = book.complete() if book and not options.force else {}
+    variants = Variants(course)
     total, count = len(found), 0
 
     def prepared() -> Iterator[tuple[object, Job | None]]:
         for f in found:
-            item = _prepare(f, options, graded_already)
+            item = _prepare(f, options, graded_already, variants)
             if isinstance(item, tuple):
                 yield item, item[1]
             else:
@@ -102,7 +104,15 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
             submission, the_job = key
             lang = options.lang or submission.lang or "de"
             started = time.perf_counter()
-            result = mark(submission, the_job, run, lang, options.limits)
+            result = mark(
+                submission,
+                the_job,
+                run,
+                lang,
+                options.limits,
+                variants.of(submission.assignment, submission.student),
+                variants.classmates(submission.assignment),
+            )
             result = replace(result, seconds=run.seconds + time.perf_counter() - started)
         elif isinstance(key, Submission):
             outcome.skipped.append(key)
@@ -132,7 +142,10 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
 
 
 def _prepare(
-    f: Found, options: Options, graded_already: dict[tuple[str, str], datetime | None]
+    f: Found,
+    options: Options,
+    graded_already: dict[tuple[str, str], datetime | None],
+    variants: Variants,
 ) -> tuple[Submission, Job] | Submission | Result:
     """A job to run, a submission graded already, or the result of one that cannot run."""
     lang = options.lang or "de"
@@ -151,7 +164,9 @@ def _prepare(
     key = (submission.student, submission.assignment)
     if key in graded_already and Gradebook.same_time(graded_already[key], submission.timestamp):
         return submission
-    return submission, job(submission, notebook)
+    return submission, job(
+        submission, notebook, variants.of(submission.assignment, submission.student)
+    )
 
 
 def _assignments(found: Sequence[Found], options: Options) -> list[str]:

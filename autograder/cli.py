@@ -18,10 +18,12 @@ from autograder.audit import Finding, PublishedFileError, audit, load
 from autograder.execution import Limits
 from autograder.key import answer_key, describe
 from autograder.notebooks import MissingText
+from autograder.per_student import BadRoster
 from autograder.references import ASSIGNMENTS, UnknownAssignment, exercise, reference
 from autograder.release import ReleaseError
 from autograder.reports import as_json, export, summary, write_whole
 from autograder.selfcheck import NotebookError
+from autograder.variants import BadSecret, MissingSecret
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         MissingText,
         ReleaseError,
         NotebookError,
+        BadRoster,
+        MissingSecret,
+        BadSecret,
     ) as error:
         print(f"autograder: {error}", file=sys.stderr)
         return 2
@@ -55,6 +60,17 @@ def _parser() -> argparse.ArgumentParser:
         "assignment", nargs="?", choices=ASSIGNMENTS, help="one assignment (default: all)"
     )
     answers.add_argument("--json", action="store_true", help="print the key as JSON")
+    answers.add_argument(
+        "--student",
+        metavar="ID",
+        help="the key of one student's own numbers (an assignment released with --per-student)",
+    )
+    answers.add_argument(
+        "--course",
+        type=Path,
+        default=Path("course"),
+        help="the course whose secret draws the student's numbers (default: ./course)",
+    )
     answers.set_defaults(run=_answers)
 
     audit_cmd = commands.add_parser(
@@ -97,6 +113,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     rel.add_argument(
         "--out", type=Path, default=Path("."), help="where solutions/ and release/ go (default: .)"
+    )
+    rel.add_argument(
+        "--per-student",
+        action="store_true",
+        help="also one notebook per student with their own numbers, drawn from the course's "
+        "secret: COURSE/release_per_student/STUDENT/ASSIGNMENT/",
+    )
+    roster = rel.add_mutually_exclusive_group()
+    roster.add_argument(
+        "--students", type=Path, metavar="FILE", help="the class list: one student id per line"
+    )
+    roster.add_argument(
+        "--from-gradebook",
+        action="store_true",
+        help="the students in the course's nbgrader gradebook",
     )
     rel.set_defaults(run=_release)
 
@@ -263,20 +294,34 @@ def _export(args: argparse.Namespace) -> int:
 
 def _answers(args: argparse.Namespace) -> int:
     names = [args.assignment] if args.assignment else list(ASSIGNMENTS)
+    variants = {name: _variant(args, name) for name in names}
     if args.json:
-        key = [item for name in names for item in answer_key(name)]
+        key = [item for name in names for item in answer_key(name, variants[name])]
         print(json.dumps(key, indent=1, ensure_ascii=False))
         return 0
     for name in names:
         ex = exercise(name)
         print(f"{ex.name} — {ex.title} ({ex.source})")
+        variant = variants[name]
+        if variant:
+            shown = ", ".join(f"{k} = {v}" for k, v in variant.items() if v is not None)
+            print(f"  numbers of {args.student}: {shown}")
         for q in ex.questions:
-            ref = reference(f"{ex.name}.{q.name}")
+            ref = reference(f"{ex.name}.{q.name}", variants[name])
             print(f"  {q.name:<20} {q.kind.value:<13} {q.points:>3g} pt  {describe(ref)}")
             if q.mistakes:
                 print(f"  {'':<20} mistakes: {', '.join(q.mistakes)}")
         print()
     return 0
+
+
+def _variant(args: argparse.Namespace, assignment: str) -> dict[str, object] | None:
+    """The numbers of `--student`: their own where the assignment went out per student."""
+    if args.student is None:
+        return None
+    from autograder.per_student import Variants
+
+    return Variants(args.course).of(assignment, args.student)
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -316,10 +361,39 @@ def _release(args: argparse.Namespace) -> int:
 
     names = args.assignments or list(ASSIGNMENTS)
     langs = list(feedback.LANGUAGES) if args.lang == "all" else [args.lang]
+    if args.per_student:
+        return _release_per_student(args, names, langs)
     for lang in langs:
         course = args.course / lang if args.lang == "all" else args.course
         for done in release(names, course, lang, args.out):
             print(f"{done.lang}  {done.assignment:<18} {done.solution}  {done.student}")
+    return 0
+
+
+def _release_per_student(args: argparse.Namespace, names: list[str], langs: list[str]) -> int:
+    from autograder.per_student import read_students, release_per_student, students_in_gradebook
+
+    if len(langs) != 1:
+        print(
+            "autograder: --per-student releases in one language (--lang de|en|ru)", file=sys.stderr
+        )
+        return 2
+    if args.students is not None:
+        students = read_students(args.students.read_text(encoding="utf-8"))
+    elif args.from_gradebook:
+        students = students_in_gradebook(args.course)
+    else:
+        print(
+            "autograder: --per-student needs --students FILE or --from-gradebook", file=sys.stderr
+        )
+        return 2
+    made = release_per_student(names, args.course, langs[0], students)
+    for personal in made:
+        print(f"{langs[0]}  {personal.assignment:<18} {personal.student:<12} {personal.notebook}")
+    print(
+        f"\n{len(made)} notebooks for {len(students)} students; the numbers follow from "
+        f"{args.course / '.autograder' / 'secret'} (keep it out of the students' reach)"
+    )
     return 0
 
 

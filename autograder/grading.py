@@ -113,12 +113,8 @@ def grade_answer(
         outcome, form_problem = Outcome(False), problem
     if outcome.correct:
         return Verdict(qid, "correct", 1.0, None, feedback.message("verdict", "correct", lang))
-    by_hand = _by_hand(q)
-    for alternative in ref.alternatives:
-        if _matches(by_hand, canonical, alternative, lenient=False):
-            return Verdict(
-                qid, "correct", 1.0, None, feedback.message("verdict", "alternative", lang)
-            )
+    if _an_alternative(q, canonical, ref):
+        return Verdict(qid, "correct", 1.0, None, feedback.message("verdict", "alternative", lang))
     named = _recognise(qid, q, canonical, variant, given, lang)
     if named is not None:
         return named
@@ -137,6 +133,23 @@ def grade_answer(
         t for t in (feedback.message("verdict", "wrong", lang), _where(q, ref, outcome, lang)) if t
     )
     return Verdict(qid, "wrong", 0.0, None, text)
+
+
+def is_right(qid: str, answer: Any, variant: Mapping[str, Any] | None = None) -> bool:
+    """Whether `answer` is right for a variant, without looking for the mistake it may be: how the
+    grader asks whether a wrong answer is right for a classmate's numbers."""
+    _, q = locate(qid)
+    ref = reference(qid, variant)
+    try:
+        canonical = canonical_answer(q, answer, ref)
+        return judge(q, canonical, ref.target).correct or _an_alternative(q, canonical, ref)
+    except FormError:
+        return False
+
+
+def _an_alternative(q: Question, canonical: Any, ref: Reference) -> bool:
+    by_hand = _by_hand(q)
+    return any(_matches(by_hand, canonical, t, lenient=False) for t in ref.alternatives)
 
 
 def _by_hand(q: Question) -> Question:

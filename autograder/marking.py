@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograder import feedback
+from autograder.copies import whose_numbers
 from autograder.execution import Answer, Job, Limits, Run
 from autograder.forms import FormError, to_array
 from autograder.grading import Outputs, Verdict, form_verdict, grade_answer
@@ -34,6 +35,8 @@ class Marked:
 
     verdict: Verdict
     points: float
+    # the classmate whose numbers a wrong answer is right for (per-student variants only)
+    copied_from: str | None = None
 
     @property
     def score(self) -> float:
@@ -50,6 +53,7 @@ class Marked:
             "mistake": v.mistake,
             "feedback": v.feedback,
             "error": v.error,
+            "copied_from": self.copied_from,
         }
 
 
@@ -97,8 +101,13 @@ def mark(
     lang: str,
     limits: Limits,
     variant: Mapping[str, Any] | None = None,
+    classmates: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Result:
-    """Grade every question of a submission from its run; earlier answers explain later ones."""
+    """Grade every question of a submission from its run; earlier answers explain later ones.
+
+    With per-student variants, `classmates` maps the other students to theirs: a wrong answer that
+    is right for one of them is marked as their numbers (copied), at no extra credit.
+    """
     ex = exercise(submission.assignment)
     stopped = _stopped(run, job, lang, limits)
     errors = [stopped] if stopped else []
@@ -118,7 +127,10 @@ def mark(
             Exception
         ) as problem:  # the boundary: a fault of the grader costs one verdict, not the class
             verdict = _grader_fault(qid, problem, lang)
-        marked.append(Marked(verdict, float(q.points)))
+        source = None
+        if classmates and not verdict.correct and answer is not None and not answer.missing:
+            source = whose_numbers(qid, q, answer.value, submission.student or "", classmates)
+        marked.append(Marked(verdict, float(q.points), source))
         if answer is not None and _usable_as_given(q, answer):
             given[q.name] = answer.value
     return Result(

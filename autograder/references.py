@@ -72,15 +72,15 @@ def question_ids() -> list[str]:
 Variant = Mapping[str, Any] | None
 
 
-def _freeze(value: Any) -> Any:
+def freeze_variant(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+        return tuple(sorted((k, freeze_variant(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
+        return tuple(freeze_variant(v) for v in value)
     return value
 
 
-def _thaw(frozen: Any) -> dict[str, Any] | None:
+def thaw_variant(frozen: Any) -> dict[str, Any] | None:
     return None if frozen is None else {k: v for k, v in frozen}
 
 
@@ -93,24 +93,24 @@ def derive(
     """Every result of an exercise's worksheet for one variant, with one slip (or none)."""
     if given:
         return _derive(ex, variant, slip, given)
-    return _derive_cached(ex.name, _freeze(variant) if variant else None, slip)
+    return _derive_cached(ex.name, freeze_variant(variant) if variant else None, slip)
 
 
 @lru_cache(maxsize=1024)
 def _derive_cached(name: str, frozen_variant: Any, slip: Slip) -> dict[str, Any]:
-    return _derive(exercise(name), _thaw(frozen_variant), slip, None)
+    return _derive(exercise(name), thaw_variant(frozen_variant), slip, None)
 
 
 def steps(assignment: str, variant: Variant = None, slip: Slip = NO_SLIP) -> dict[str, Any]:
     """The rules by which the trajectories of an assignment go from one entry to the next."""
-    return _steps_cached(assignment, _freeze(variant) if variant else None, slip)
+    return _steps_cached(assignment, freeze_variant(variant) if variant else None, slip)
 
 
 @lru_cache(maxsize=256)
 def _steps_cached(name: str, frozen_variant: Any, slip: Slip) -> dict[str, Any]:
     ex = exercise(name)
     sheet = Sheet()
-    ex.derive(ex.params(_thaw(frozen_variant)), slip, sheet)
+    ex.derive(ex.params(thaw_variant(frozen_variant)), slip, sheet)
     return sheet.steps()
 
 
@@ -213,12 +213,12 @@ class Reference:
 
 def reference(qid: str, variant: Variant = None) -> Reference:
     """The reference for question `qid` (e.g. "minima.argmin_L1") of a variant (default: the seed's)."""
-    return _reference_cached(qid, _freeze(variant) if variant else None)
+    return _reference_cached(qid, freeze_variant(variant) if variant else None)
 
 
 @lru_cache(maxsize=4096)
 def _reference_cached(qid: str, frozen_variant: Any) -> Reference:
-    variant = _thaw(frozen_variant)
+    variant = thaw_variant(frozen_variant)
     ex, q = locate(qid)
     main = _derived(ex, q, variant, NO_SLIP)
     alternatives: tuple[Target, ...] = ()
@@ -277,13 +277,13 @@ def mistake_targets(
 ) -> list[tuple[str, Target]]:
     """The answer each known mistake leads to, in the order the spec lists the mistakes."""
     if not given:
-        return list(_mistake_targets_cached(qid, _freeze(variant) if variant else None))
+        return list(_mistake_targets_cached(qid, freeze_variant(variant) if variant else None))
     return _mistake_targets(qid, variant, given)
 
 
 @lru_cache(maxsize=4096)
 def _mistake_targets_cached(qid: str, frozen_variant: Any) -> tuple[tuple[str, Target], ...]:
-    return tuple(_mistake_targets(qid, _thaw(frozen_variant), None))
+    return tuple(_mistake_targets(qid, thaw_variant(frozen_variant), None))
 
 
 def _mistake_targets(qid: str, variant: Variant, given: Variant) -> list[tuple[str, Target]]:

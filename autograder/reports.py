@@ -62,8 +62,24 @@ def summary(results: Sequence[Result]) -> str:
         scores = [r.score for r in group]
         count = f"{len(group)} submission" + ("s" if len(group) != 1 else "")
         lines.append(f"{count}, mean {sum(scores) / len(scores):.1f}/{group[0].max_score:g}")
+        lines += copy_report(group)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def copy_report(results: Iterable[Result]) -> list[str]:
+    """The answers that are wrong for their student's numbers but right for a classmate's."""
+    copies = [
+        (r.student or "?", m.verdict.qid.partition(".")[2], m.copied_from)
+        for r in sorted(results, key=lambda r: r.student or "")
+        for m in r.questions
+        if m.copied_from is not None
+    ]
+    if not copies:
+        return []
+    lines = ["copies (wrong for the student's own numbers, right for a classmate's; no credit):"]
+    lines += [f"  {who}: {question} has {source}'s numbers" for who, question, source in copies]
+    return lines
 
 
 def as_json(results: Iterable[Result]) -> str:
