@@ -89,8 +89,12 @@ class Formula:
     def many(self, flat: np.ndarray) -> np.ndarray:
         """Numbers, vectors, matrices, tables for many variants at once: one row per variant."""
         assert self.entries is not None
-        columns = _evaluate(self.entries, list(flat.T))
-        return np.stack(np.broadcast_arrays(*columns), axis=-1).reshape(-1, *self.shape)
+        count = flat.shape[0]
+        columns = [
+            np.broadcast_to(np.asarray(c, dtype=float), (count,))
+            for c in _evaluate(self.entries, list(flat.T))
+        ]
+        return np.stack(columns, axis=-1).reshape(count, *self.shape)
 
 
 @dataclass(frozen=True)
@@ -243,3 +247,18 @@ def _agrees(formula: Formula, flat: Sequence[float], q: Question, seed: Any) -> 
         and np.allclose(a, b, rtol=AGREEMENT, atol=AGREEMENT, equal_nan=True)
         for a, b in pairs
     )
+
+
+def many(name: str, variants: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """The references of many variants at once, for the questions a formula holds: question name →
+    an array with one row per variant (numbers, vectors, matrices, tables)."""
+    from autograder.references import exercise
+
+    ex = exercise(name)
+    plan = compiled(name, Slip())
+    if plan is None or not variants:
+        return {}
+    flat = np.array([plan.layout.flat(ex.params(v)) for v in variants], dtype=float)
+    return {
+        q: formula.many(flat) for q, formula in plan.formulas.items() if formula.entries is not None
+    }
