@@ -56,21 +56,23 @@ class Variants:
     def __init__(self, course: Path | None) -> None:
         self.per_student = roster(course) if course is not None else {}
         self.secret = course_secret(course) if self.per_student and course else b""
-        self._classes: dict[str, dict[str, dict[str, Any]]] = {}
+        self._drawn: dict[tuple[str, str], dict[str, Any]] = {}
 
     def of(self, assignment: str, student: str | None) -> dict[str, Any] | None:
         """The student's own variant where the assignment went out per student; None otherwise
         (the seed's numbers). A student missing from the class list still gets their id's."""
         if student is None or assignment not in self.per_student:
             return None
-        return draw(assignment, student, self.secret)
+        # a draw checks that the variant is well posed (a derivation): once per student
+        key = (assignment, student)
+        if key not in self._drawn:
+            self._drawn[key] = draw(assignment, student, self.secret)
+        return self._drawn[key]
 
     def classmates(self, assignment: str) -> dict[str, dict[str, Any]]:
         """Every student on the assignment's class list with their variant ({} if not per student)."""
-        if assignment not in self._classes:
-            students = self.per_student.get(assignment, [])
-            self._classes[assignment] = {s: draw(assignment, s, self.secret) for s in students}
-        return self._classes[assignment]
+        students = self.per_student.get(assignment, [])
+        return {s: variant for s in students if (variant := self.of(assignment, s)) is not None}
 
 
 def read_students(text: str) -> list[str]:
