@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autograder.grading import is_right
+from autograder.lambdified import holds
 from autograder.spec import Kind, Question
 
 # Answers that are numbers of the student's task; a function or a formula is the same for all.
@@ -24,9 +25,12 @@ def whose_numbers(
     """The classmate (other than `own`) for whose variant `answer` is right; None if there is none.
 
     Called only for an answer that is wrong for the student's own variant. Classmates are tried in
-    the order of their ids, so the same class gives the same report on every run.
+    the order of their ids, so the same class gives the same report on every run. Only questions
+    whose references a formula gives are compared: a class of hundreds would otherwise mean
+    hundreds of exact derivations per wrong answer.
     """
-    if q.kind not in COPYABLE or answer is None:
+    assignment, _, name = qid.partition(".")
+    if q.kind not in COPYABLE or answer is None or not holds(assignment, name):
         return None
     for student in sorted(classmates):
         if student != own and is_right(qid, answer, classmates[student]):

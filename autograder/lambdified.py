@@ -249,6 +249,12 @@ def _agrees(formula: Formula, flat: Sequence[float], q: Question, seed: Any) -> 
     )
 
 
+def holds(name: str, question: str) -> bool:
+    """Whether a formula gives this question's reference for every variant (cheaply)."""
+    plan = compiled(name, Slip())
+    return plan is not None and question in plan.formulas
+
+
 def many(name: str, variants: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
     """The references of many variants at once, for the questions a formula holds: question name →
     an array with one row per variant (numbers, vectors, matrices, tables)."""

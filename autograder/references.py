@@ -216,7 +216,8 @@ def reference(qid: str, variant: Variant = None) -> Reference:
     return _reference_cached(qid, freeze_variant(variant) if variant else None)
 
 
-@lru_cache(maxsize=4096)
+# a class of a few hundred students with their own variants, every question of an assignment
+@lru_cache(maxsize=65536)
 def _reference_cached(qid: str, frozen_variant: Any) -> Reference:
     variant = thaw_variant(frozen_variant)
     ex, q = locate(qid)
