@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import sympy as sp
 
-from autograder.spec import Exercise, Sheet, Slip, choice, number, table, vector
+from autograder.spec import Between, Exercise, OneOf, Sheet, Slip, choice, number, table, vector
 from autograder.values import Published, Table
 
 COLUMNS = ("iteration", "z_hat", "error", "w11", "w22", "w33", "w44")
@@ -38,6 +38,10 @@ CELLS = {
     for i in range(PARAMETERS["iterations"] + 1)
     for c in COLUMNS[1:]
 }
+
+
+class SlideMismatch(ValueError):
+    """The published slide has not exactly one wrong cell against these numbers."""
 
 
 def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
@@ -78,7 +82,7 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     right = rows if exact else right_rows(p)
     wrong, rounded = compare_with(published_table(p, right), right)
     if len(wrong) != 1:
-        raise ValueError(
+        raise SlideMismatch(
             f"the published table must have exactly one wrong cell, not {len(wrong)}; "
             "a variant with numbers of its own needs 'slide': None (a slide is then made for it)"
         )
@@ -123,12 +127,48 @@ def compare_with(published: Published, rows: list[list[sp.Expr]]) -> tuple[list[
     return wrong, rounded
 
 
+# A student's own numbers: whole inputs (x2 ≠ 0, so that w22, the slide's wrong cell, learns), a
+# start diagonal and a target in halves, a learning rate in twentieths. The lecture's slide
+# belongs to its numbers: a variant gets a slide made for it.
+VARY = {
+    "x": [Between(0, 3), Between(1, 3), Between(0, 3), Between(0, 3)],
+    "w_start": Between("0.5", "1.5", "0.5"),
+    "z": Between("0.5", "3.0", "0.5"),
+    "eta": Between("0.05", "0.2", "0.05"),
+    "slide": OneOf((None,)),
+}
+# The slide's wrong cell must be plainly wrong to 3 decimals once its sign is lost.
+SLIDE_CELL_AT_LEAST = sp.Rational(1, 100)
+
+
+def well_posed(p: SimpleNamespace) -> str | None:
+    if len(set(p.x)) == 1:
+        return "with equal inputs, the gradient without the factor xᵢ is a multiple of the true one"
+    # each update scales ẑ − z by 1 − η|x|²: it must shrink without changing sign
+    if not 0 < 1 - p.eta * p.x.dot(p.x) < 1:
+        return "the error ẑ − z would not shrink monotonically"
+    if p.w_start.dot(p.x) == p.z:
+        return "the start diagonal already hits the target: nothing to learn"
+    try:
+        rows = right_rows(p)
+    except SlideMismatch:
+        return f"the slide's cell {p.slide_cell} is 0 to 3 decimals: a lost sign does not show"
+    i, j = cell_index(p.slide_cell)
+    if abs(rows[i][j]) < SLIDE_CELL_AT_LEAST:
+        return f"the slide's cell {p.slide_cell} is too close to 0 for a lost sign to show"
+    if not compare_with(published_table(p, rows), rows)[1]:
+        return "no cell of the slide is merely rounded"
+    return None
+
+
 EXERCISE = Exercise(
     name="attention_step",
     title="One weight diagonal learning by gradient descent",
     source="seed 000",
     parameters=PARAMETERS,
     derive=derive,
+    vary=VARY,
+    well_posed=well_posed,
     questions=(
         number("z_hat", mistakes=("error_for_output",)),
         number("loss", mistakes=("factor_two",)),

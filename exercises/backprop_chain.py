@@ -3,12 +3,13 @@
 i = x·w, a = σ(i), C = (a − t)²; dC/dw = dC/da · da/di · di/dw, and w ← w − lr · dC/dw.
 """
 
+from itertools import pairwise
 from types import SimpleNamespace
 from typing import Any
 
 import sympy as sp
 
-from autograder.spec import Exercise, Sheet, Slip, function, number, vector
+from autograder.spec import Between, Exercise, Sheet, Slip, function, number, vector
 from autograder.values import Rule
 
 PARAMETERS = {"x": "1.5", "w0": "0.8", "t": "0.5", "lr": "0.1", "updates": 10}
@@ -79,12 +80,40 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.train = Rule(rule, (lecture, *others), lambdify=False)
 
 
+# A student's own numbers, in tenths: an input away from 1 (where the lost factor x changes
+# nothing), a start weight, a target the sigmoid can reach, a learning rate.
+VARY = {
+    "x": Between("0.6", "2.5", "0.1", avoid=("0.9", "1.0", "1.1", "1.9", "2.0", "2.1")),
+    "w0": Between("-1.0", "1.0", "0.1"),
+    "t": Between("0.1", "0.9", "0.1"),
+    "lr": Between("0.1", "0.5", "0.1"),
+}
+# By hand every value is rounded to 3 decimals, so a mistake must move a weight or a cost by
+# several half units of the third decimal for the grader to tell it from rounding (the lecture's
+# first update lowers the cost by 0.0021).
+VISIBLE = sp.Rational(2, 1000)
+
+
+def well_posed(p: SimpleNamespace) -> str | None:
+    weights, costs = train(p.x, p.w0, p.t, p.lr, p.updates, Slip())
+    if any(later >= earlier for earlier, later in pairwise(costs)):
+        return "the cost does not fall at every update"
+    if costs[0] - costs[1] < VISIBLE:
+        return "the first update changes the cost too little to tell before from after"
+    lost_x, _ = train(p.x, p.w0, p.t, p.lr, p.updates, Slip("chain_factor"))
+    if abs(lost_x[p.updates] - weights[p.updates]) < VISIBLE:
+        return "the weights without the factor x stay too close to the right ones"
+    return None
+
+
 EXERCISE = Exercise(
     name="backprop_chain",
     title="One sigmoid neuron, the chain rule by hand",
     source="seed 003",
     parameters=PARAMETERS,
     derive=derive,
+    vary=VARY,
+    well_posed=well_posed,
     # eleven nested sigmoid steps on symbols: far larger than deriving each variant exactly
     lambdify=False,
     questions=(

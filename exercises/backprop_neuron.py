@@ -8,7 +8,7 @@ from typing import Any
 
 import sympy as sp
 
-from autograder.spec import Exercise, Sheet, Slip, function, number, vector
+from autograder.spec import Between, Exercise, Sheet, Slip, function, number, vector
 from autograder.values import Rule
 
 PARAMETERS = {
@@ -88,12 +88,39 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.neuron_step = Rule(step, (own, *(neuron(*n) for n in OTHER_NEURONS)), parts=2)
 
 
+# A student's own numbers, in tenths: inputs below 1 (with an input 1 the lost factor xᵢ changes
+# nothing), weights of either sign, a bias that is not 0, a target the sigmoid can reach.
+VARY = {
+    "X": Between("0.1", "0.9", "0.1"),
+    "W": Between("-0.5", "0.5", "0.1"),
+    "b": Between("-0.5", "0.5", "0.1", avoid=(0,)),
+    "target": Between("0.1", "0.9", "0.1"),
+    "lr": Between("0.1", "0.5", "0.1"),
+}
+# Relative gaps the grader must see (its tolerance is 1e-3): the loss before and after the
+# update, and σ′ at Z against σ′ at the prediction.
+VISIBLE = sp.Rational(1, 100)
+
+
+def well_posed(p: SimpleNamespace) -> str | None:
+    sheet = Sheet()
+    backpropagate(p.X, p.W, p.b, p.target, p.lr, Slip(), sheet)
+    if not sheet.loss_new < (1 - VISIBLE) * sheet.loss:
+        return "the update does not lower the loss clearly"
+    slope = SIGMOID.diff(Z)
+    if abs(slope.subs(Z, sheet.pred) - sheet.dpred_dZ) < VISIBLE * sheet.dpred_dZ:
+        return "σ′ at the prediction is too close to σ′ at Z"
+    return None
+
+
 EXERCISE = Exercise(
     name="backprop_neuron",
     title="A neuron with three inputs and a bias",
     source="seed 004",
     parameters=PARAMETERS,
     derive=derive,
+    vary=VARY,
+    well_posed=well_posed,
     questions=(
         number("Z", mistakes=("bias_missing",)),
         number("pred", mistakes=("bias_missing",)),

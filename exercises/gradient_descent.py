@@ -9,7 +9,7 @@ from typing import Any
 
 import sympy as sp
 
-from autograder.spec import Exercise, Sheet, Slip, exact, function, vector
+from autograder.spec import Between, Exercise, Sheet, Slip, exact, function, vector
 from autograder.values import Gradient, Rule, SolutionSet
 
 PARAMETERS = {
@@ -34,6 +34,27 @@ SEED = SimpleNamespace(**{name: exact(value) for name, value in PARAMETERS.items
 w = sp.Symbol("w")
 w1, w2, w3 = sp.symbols("w1 w2 w3")
 DIGITS = 30
+# The step of the grader's own descent on the lecture's L1 (a probe of `gradient_descent`).
+L1_PROBE_STEP = sp.Rational(1, 200)
+
+# A student's own numbers: whole targets (positive, as the text writes (w − target)²) and starts,
+# a learning rate in twentieths below ½ (w − target shrinks by 1 − 2η per step: to 3 decimals in
+# 3 steps, and never to 0 in one jump), and the L1 of the last task. Adam's and Adagrad's
+# constants stay torch's defaults.
+VARY = {
+    "target": Between(1, 6),
+    "w0": Between(-3, 3),
+    "eta": Between("0.05", "0.45", "0.05"),
+    "a": Between(1, 7),
+    "c": Between(5, 30),
+}
+
+
+def well_posed(p: SimpleNamespace) -> str | None:
+    if p.w0 == p.target:
+        return "descent starting at the minimum never moves"
+    return None
+
 
 Step = Callable[[Any], Any]
 
@@ -132,7 +153,7 @@ def probes() -> tuple[tuple[Any, ...], ...]:
     bowl = w1**2 + 3 * w2**2 + w3**2 - w1 * w3
     return (
         (Gradient(sp.sstr((w - p.target) ** 2), ("w",)), sp.Float(p.w0, DIGITS), p.eta, p.steps),
-        (Gradient(sp.sstr(l1), ("w1", "w2")), list(p.start), sp.Rational(1, 200), sp.Integer(5)),
+        (Gradient(sp.sstr(l1), ("w1", "w2")), list(p.start), L1_PROBE_STEP, sp.Integer(5)),
         (
             Gradient(sp.sstr(bowl), ("w1", "w2", "w3")),
             [1, -1, 2],
@@ -168,6 +189,8 @@ EXERCISE = Exercise(
     source="seed 002",
     parameters=PARAMETERS,
     derive=derive,
+    vary=VARY,
+    well_posed=well_posed,
     questions=(
         vector("iterates", 3, points=2, mistakes=("sign", "factor_two", "shifted")),
         vector("losses", 4, points=2, mistakes=("loss_after_update", "sign")),

@@ -142,6 +142,9 @@ EXERCISE = Exercise(
     source="seed 002",
     parameters=PARAMETERS,
     derive=derive,
+    # No variant: every question is a function the grader calls on inputs of its own, or a choice
+    # about the formula. No number of this exercise reaches a student, so none could be copied.
+    vary={},
     questions=(
         function("mse", ("y_hat", "y"), points=2, mistakes=("factor_two", "no_mean")),
         function("mae", ("y_hat", "y"), points=2, mistakes=("no_mean", "squared")),

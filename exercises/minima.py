@@ -9,6 +9,7 @@ from typing import Any
 import sympy as sp
 
 from autograder.spec import (
+    Between,
     Exercise,
     Sheet,
     Slip,
@@ -30,6 +31,24 @@ PARAMETERS = {
     # how far off a kink or hinge the grader's probes lie
     "margins": ["0.05", "0.3", "1.5"],
 }
+
+# A student's own numbers: a point off the origin, where the cross term xy adds to both partial
+# derivatives; a1 ≥ 3, so that dropping the inner factor a1 (2u instead of 2a1·u) is neither the
+# reference (a1 = 1) nor the factor-½ slip (a1 = 2); b3 < 0 < b1, b2 as in the lecture, so that
+# the gradient without the inner factor, 2·max(0, u)·(1, 1, 1), is no multiple of the true one.
+VARY = {
+    "point": Between(-3, 3),
+    "a": Between(3, 9),
+    "c": Between(5, 30),
+    "b": [Between(1, 5), Between(1, 5), Between(-5, -1)],
+}
+
+
+def well_posed(p: SimpleNamespace) -> str | None:
+    if not any(p.point):
+        return "at the origin the cross term xy changes neither partial derivative"
+    return None
+
 
 x, y = sp.symbols("x y", real=True)
 w, w1, w2, w3 = sp.symbols("w w1 w2 w3", real=True)
@@ -166,6 +185,8 @@ EXERCISE = Exercise(
     source="seed 002",
     parameters=PARAMETERS,
     derive=derive,
+    vary=VARY,
+    well_posed=well_posed,
     questions=(
         vector("grad_f_at_11", 2, mistakes=("cross_term",)),
         function("grad_f", ("x", "y"), points=2, mistakes=("cross_term",)),

@@ -8,7 +8,19 @@ from types import SimpleNamespace
 import numpy as np
 import sympy as sp
 
-from autograder.spec import Exercise, Sheet, Slip, choice, function, matrix, number, vector
+from autograder.spec import (
+    Between,
+    Exercise,
+    OneOf,
+    Sheet,
+    Slip,
+    choice,
+    function,
+    matrix,
+    number,
+    round_half_up,
+    vector,
+)
 from autograder.values import Rule
 
 # token id -> token, in the order of the decoder's logits
@@ -105,12 +117,51 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
         r.predicted_token = ids[likeliest]
 
 
+# A student's own numbers: logits to 1 or 2 decimals, the right token anywhere, inputs of W_out
+# in tenths, and a later probability of the right token in twentieths.
+VARY = {
+    "logits": Between("0.5", "4.0", "0.1"),
+    "z1": Between("-1.0", "3.0", "0.1"),
+    "y1": OneOf(([1, 0, 0], [0, 1, 0], [0, 0, 1])),
+    "x1": Between("0.1", "2.0", "0.1"),
+    "z2": Between("-1.0", "4.0", "0.01"),
+    "y2": OneOf(([1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1])),
+    "x2": Between("0.1", "2.0", "0.1"),
+    "p_after": Between("0.55", "0.95", "0.05"),
+}
+# How far (in tolerances) ∂L/∂W_out from p₂ rounded to 3 decimals must be from the right one
+# somewhere, for the grader to name the rounding (the lecture's numbers: 1.4 tolerances).
+ROUNDING_SHOWS = sp.Rational(6, 5)
+
+
+def well_posed(p: SimpleNamespace) -> str | None:
+    if len(set(p.logits)) < len(p.logits):
+        return "two logits are equal: the predicted token (or the least likely) is a tie"
+    tolerance = EXERCISE.question("dW2").tolerance
+    # 30 digits decide the third decimal of every p as exactly as the derivation's exp does
+    probabilities = softmax(p.z2, Slip()).evalf(30)
+    right = (probabilities - p.y2) * p.x2.T
+    rounded = (probabilities.applyfunc(lambda v: round_half_up(v, 3)) - p.y2) * p.x2.T
+    shows = [
+        abs(r - w) > ROUNDING_SHOWS * (tolerance.atol + tolerance.rtol * abs(w))
+        for r, w in zip(rounded, right, strict=True)
+    ]
+    if not any(shows):
+        return "p₂ rounded to 3 decimals gives ∂L/∂W_out within the tolerance"
+    for z, y in ((p.z1, p.y1), (p.z2, p.y2)):
+        if p.p_after <= softmax(z, Slip()).dot(y).evalf(30):
+            return "the right token's later probability is no higher than in the examples"
+    return None
+
+
 EXERCISE = Exercise(
     name="softmax_ce",
     title="Softmax, cross-entropy and the gradient for W_out",
     source="seed 001",
     parameters=PARAMETERS,
     derive=derive,
+    vary=VARY,
+    well_posed=well_posed,
     questions=(
         function("softmax", ("z",), points=2, mistakes=("not_normalised",)),
         function("stable_softmax", ("z",), points=2, mistakes=("not_stable",)),
