@@ -45,6 +45,15 @@ class Layout:
             values.extend(float(v) for v in entries)
         return values
 
+    def written(self, ex: Exercise, variant: Mapping[str, Any]) -> list[float]:
+        """The same floats straight from a variant as written (decimal strings, ints, lists):
+        no exact SymPy numbers made on the way, for many variants at once."""
+        values: list[float] = []
+        for name in self.slots:
+            value = variant.get(name, ex.parameters[name])
+            values.extend(float(v) for v in (value if isinstance(value, list) else [value]))
+        return values
+
     def exact_values(self, params: SimpleNamespace) -> dict[sp.Symbol, Any]:
         entries: list[Any] = []
         for name in self.slots:
@@ -264,7 +273,7 @@ def many(name: str, variants: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarr
     plan = compiled(name, Slip())
     if plan is None or not variants:
         return {}
-    flat = np.array([plan.layout.flat(ex.params(v)) for v in variants], dtype=float)
+    flat = np.array([plan.layout.written(ex, v) for v in variants], dtype=float)
     return {
         q: formula.many(flat) for q, formula in plan.formulas.items() if formula.entries is not None
     }

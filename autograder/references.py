@@ -248,12 +248,11 @@ def _by_formula(
     formula = plan.formulas.get(q.name) if plan else None
     if plan is None or formula is None:
         return None
-    params = ex.params(variant)
-    value = formula.value(plan.layout.flat(params))
+    value = formula.value(plan.layout.written(ex, variant))
     if formula.outputs:
         if reference_rule is not None and formula.exact.probes != reference_rule.probes:
             return None
-        return Target(value, formula.rule_for(plan.layout.exact_values(params)))
+        return Target(value, formula.rule_for(plan.layout.exact_values(ex.params(variant))))
     return Target(value, value)
 
 
