@@ -51,7 +51,7 @@ class Layout:
         values: list[float] = []
         for name in self.slots:
             value = variant.get(name, ex.parameters[name])
-            values.extend(float(v) for v in (value if isinstance(value, list) else [value]))
+            values.extend(float(v) for v in (value if isinstance(value, list | tuple) else [value]))
         return values
 
     def exact_values(self, params: SimpleNamespace) -> dict[sp.Symbol, Any]:
