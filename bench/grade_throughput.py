@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from autograder import demo
-from autograder.references import ASSIGNMENTS, question_ids
+from autograder.references import ASSIGNMENTS
 from autograder.release import release
 from autograder.samples import answered, submit
 
@@ -152,22 +152,17 @@ def theirs(course: Path) -> tuple[float, int, dict[str, float]]:
     return seconds, memory, totals
 
 
-def references() -> dict[str, float]:
-    code = (
-        "import time; t = time.perf_counter();"
-        "from autograder.references import reference, question_ids;"
-        "ids = question_ids(); [reference(q) for q in ids]; cold = time.perf_counter() - t;"
-        "t = time.perf_counter(); [reference(q) for _ in range(100) for q in ids];"
-        "warm = (time.perf_counter() - t) / (100 * len(ids));"
-        "t = time.perf_counter(); [reference('gradient_descent.iterates', {'eta': str(0.05 + k / 1000)}) for k in range(10)];"
-        "variant = (time.perf_counter() - t) / 10;"
-        "print(cold, warm, variant)"
-    )
+def references(variants: int) -> dict[str, float]:
+    """`variant_references.py` in a fresh process: its caches start cold."""
+    script = Path(__file__).with_name("variant_references.py")
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, str(script), "--variants", str(variants)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    cold, warm, variant = (float(x) for x in out.split())
-    return {"cold": cold, "warm": warm, "variant": variant}
+    found: dict[str, float] = json.loads(out)
+    return found
 
 
 def main() -> int:
@@ -178,6 +173,9 @@ def main() -> int:
         "--nbgrader-max", type=int, default=200, help="nbgrader grades at most this many"
     )
     parser.add_argument("--scale", default="50,200,1000", help="class sizes for our grader alone")
+    parser.add_argument(
+        "--variants", type=int, default=1000, help="variants per assignment for the references"
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.scale.split(",") if s} | {args.n})
@@ -208,7 +206,7 @@ def main() -> int:
                 fresh_course(template, base / f"scale{size}", size), args.workers
             )
             scaling.append((size, seconds, memory))
-        refs = references()
+        refs = references(args.variants)
     per_nb = statistics.median(s for s, _ in mine) / args.n
     print(
         f"machine: {os.cpu_count()} cores; {args.workers} workers; class of {args.n} over {len(ASSIGNMENTS)} assignments; {args.repeats} repeats"
@@ -233,11 +231,15 @@ def main() -> int:
             f"  N = {size:5d}: {seconds:7.1f} s  {seconds / size * 1000:6.0f} ms/notebook  peak {memory / 2**20:.0f} MiB"
         )
     print(
-        f"references: cold derivation of all {len(question_ids())} {refs['cold']:.2f} s; warm lookup "
-        f"{refs['warm'] * 1e6:.1f} µs; one new variant (derived anew) {refs['variant']:.2f} s"
+        f"references: cold derivation of all {refs['questions']:.0f} {refs['cold']:.2f} s; warm "
+        f"lookup {refs['warm'] * 1e6:.1f} µs; formulas for the varying numbers "
+        f"{refs['formulas']:.2f} s (they hold {refs['held']:.0f} of {refs['questions']:.0f}); "
+        f"{refs['variants']:.0f} variants of every assignment at once {refs['at_once'] * 1000:.0f} ms; "
+        f"the other questions derived exactly: {refs['exact_per_variant'] * 1000:.0f} ms per variant"
     )
     print(
-        f"repeat: .venv/bin/python bench/grade_throughput.py --n {args.n} --repeats {args.repeats} --scale {args.scale}"
+        f"repeat: .venv/bin/python bench/grade_throughput.py --n {args.n} --repeats {args.repeats} "
+        f"--scale {args.scale} --variants {args.variants}"
     )
     return 0
 

@@ -24,6 +24,8 @@ def test_the_throughput_benchmark_runs_and_prints_the_ratio() -> None:
             "1",
             "--scale",
             "7",
+            "--variants",
+            "5",
         ],
         capture_output=True,
         text=True,
@@ -34,3 +36,4 @@ def test_the_throughput_benchmark_runs_and_prints_the_ratio() -> None:
     assert re.search(r"ratio: [\d.]+×", result.stdout)
     assert "same total per submission (without our partial credit): 7 of 7" in result.stdout
     assert "repeat: .venv/bin/python bench/grade_throughput.py" in result.stdout
+    assert re.search(r"5 variants of every assignment at once \d+ ms", result.stdout)
