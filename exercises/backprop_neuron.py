@@ -8,7 +8,17 @@ from typing import Any
 
 import sympy as sp
 
-from autograder.spec import Between, Exercise, Sheet, Slip, function, number, vector
+from autograder.spec import (
+    MISTAKE_FORMS,
+    Between,
+    Exercise,
+    Sheet,
+    Slip,
+    Tolerance,
+    function,
+    number,
+    vector,
+)
 from autograder.values import Rule
 
 PARAMETERS = {
@@ -100,17 +110,33 @@ VARY = {
 # Relative gaps the grader must see (its tolerance is 1e-3): the loss before and after the
 # update, and σ′ at Z against σ′ at the prediction.
 VISIBLE = sp.Rational(1, 100)
+# How many tolerances a slip must move W_new or b_new somewhere (the lecture's: 9 and more).
+APART = 3
 
 
 def well_posed(p: SimpleNamespace) -> str | None:
-    sheet = Sheet()
-    backpropagate(p.X, p.W, p.b, p.target, p.lr, Slip(), sheet)
-    if not sheet.loss_new < (1 - VISIBLE) * sheet.loss:
+    right = Sheet()
+    backpropagate(p.X, p.W, p.b, p.target, p.lr, Slip(), right)
+    if not right.loss_new < (1 - VISIBLE) * right.loss:
         return "the update does not lower the loss clearly"
     slope = SIGMOID.diff(Z)
-    if abs(slope.subs(Z, sheet.pred) - sheet.dpred_dZ) < VISIBLE * sheet.dpred_dZ:
+    if abs(slope.subs(Z, right.pred) - right.dpred_dZ) < VISIBLE * right.dpred_dZ:
         return "σ′ at the prediction is too close to σ′ at Z"
+    # a small gradient makes a small step: its slips could land within the tolerance
+    for name in ("W_new", "b_new"):
+        q = EXERCISE.question(name)
+        for mistake in q.mistakes:
+            for form in range(MISTAKE_FORMS.get(mistake, 1)):
+                wrong = Sheet()
+                backpropagate(p.X, p.W, p.b, p.target, p.lr, Slip(mistake, form), wrong)
+                if not apart(getattr(wrong, name), getattr(right, name), q.tolerance):
+                    return f"{name} with the {mistake} slip is within the tolerance"
     return None
+
+
+def apart(wrong: Any, right: Any, tolerance: Tolerance) -> bool:
+    pairs = zip(wrong, right, strict=True) if isinstance(right, sp.MatrixBase) else [(wrong, right)]
+    return any(abs(w - r) > APART * (tolerance.atol + tolerance.rtol * abs(r)) for w, r in pairs)
 
 
 EXERCISE = Exercise(
