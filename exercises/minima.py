@@ -71,7 +71,7 @@ def gradient_of_f(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.grad_f_at_11 = grad.subs({x: p.point[0], y: p.point[1]})
     points = [(1, 1), (0, 0), (-1.5, 2), (0.5, -0.25), (2, -3)]
     r.grad_f = Rule(
-        lambda a, b: grad.subs({x: a, y: b}),
+        lambda a, b: grad.xreplace({x: a, y: b}),
         tuple((sp.Rational(str(a)), sp.Rational(str(b))) for a, b in points),
     )
 
@@ -88,7 +88,7 @@ def l1(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     grad = chain_through(s.scale * u**2, inner, ws, s)
     points = [(1, 1), (0, 0), (2.5, 1.5), (-1, 2), (3, -0.5)]
     r.dL1 = Rule(
-        lambda a, b: grad.subs({w1: a, w2: b}),
+        lambda a, b: grad.xreplace({w1: a, w2: b}),
         tuple((sp.Rational(str(a)), sp.Rational(str(b))) for a, b in points),
     )
     r.dL1_dw1 = grad[0]
@@ -113,7 +113,7 @@ def l2(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     outer = u**2 if s.on("kink_ignored") else sp.Max(0, u) ** 2
     grad = chain_through(s.scale * outer, inner, ws, s)
     r.dL2 = Rule(
-        lambda a, b, c: grad.subs({w1: a, w2: b, w3: c}), hinge_probes(hinge, ws, p.margins)
+        lambda a, b, c: grad.xreplace({w1: a, w2: b, w3: c}), hinge_probes(hinge, ws, p.margins)
     )
     # one minimiser: from the origin, on the hinge, a step against the gradient of the inner value
     member = -sp.Matrix([inner.diff(v) for v in ws])
@@ -158,7 +158,7 @@ def l3(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
             for side in (1, -1)
         }
     )
-    r.dL3 = Rule(lambda at: slope.subs(w, at), tuple((at,) for at in sides))
+    r.dL3 = Rule(lambda at: slope.xreplace({w: at}), tuple((at,) for at in sides))
     loss = sp.Abs(inner_value)
     # L3 at the kink, where w = e^(−w): SymPy does not simplify |W(1) − e^(−W(1))| to 0 by itself
     value_at_kink = loss.subs(inner_value, 0)
