@@ -159,7 +159,23 @@ def test_a_variant_with_the_seeds_numbers_has_the_seeds_references(assignment: s
     seeds = {name: ex.parameters[name] for name in ex.vary if name != "slide"}
     for q in ex.questions:
         qid = f"{assignment}.{q.name}"
-        assert fingerprint(reference(qid, seeds).target) == fingerprint(reference(qid).target)
+        assert same_target(reference(qid, seeds).target, reference(qid).target), qid
+
+
+def same_target(a: Target, b: Target) -> bool:
+    """Equal targets: numbers to the last few bits (a variant's may come from a lambdified formula
+    in float64, the seed's from the exact derivation), anything else by its structure."""
+    if all(isinstance(v, list | tuple | np.ndarray) for v in (a.value, b.value)):
+        return close(a.value, b.value)
+    return fingerprint(a) == fingerprint(b)
+
+
+def close(x: Any, y: Any) -> bool:
+    if isinstance(x, list | tuple) and isinstance(y, list | tuple):
+        return len(x) == len(y) and all(close(u, v) for u, v in zip(x, y, strict=True))
+    return np.shape(x) == np.shape(y) and bool(
+        np.allclose(x, y, rtol=1e-12, atol=1e-15, equal_nan=True)
+    )
 
 
 @pytest.mark.parametrize("assignment", VARYING)
