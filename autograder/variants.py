@@ -65,14 +65,7 @@ def course_secret(course: Path, create: bool = False) -> bytes:
     """
     path = Path(course) / SECRET_FILE
     if create and not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
-            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(handle, "w", encoding="ascii") as file:
-                file.write(secrets.token_hex(SECRET_BYTES) + "\n")
+        _write_once(path, secrets.token_hex(SECRET_BYTES) + "\n")
     try:
         text = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
@@ -86,6 +79,22 @@ def course_secret(course: Path, create: bool = False) -> bytes:
     if len(secret) != SECRET_BYTES:
         raise BadSecret(path)
     return secret
+
+
+def _write_once(path: Path, text: str) -> None:
+    """Write `path` (mode 0600) unless it exists; whole or not at all, so that a reader at the same
+    moment never sees half a secret: written aside, then linked in, which fails if one is there."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    aside = path.with_name(f".{path.name}-{os.getpid()}-{secrets.token_hex(4)}")
+    handle = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as file:
+            file.write(text)
+        os.link(aside, path)
+    except FileExistsError:
+        pass
+    finally:
+        aside.unlink()
 
 
 def draw(assignment: str, student: str, secret: bytes) -> dict[str, Any]:

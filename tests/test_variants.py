@@ -10,10 +10,11 @@ dropping an input x = 2 and halving the step).
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import stat
 from dataclasses import replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,13 @@ def test_the_secret_is_created_once_private_and_read_back(tmp_path: Path) -> Non
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert course_secret(tmp_path) == course_secret(tmp_path, create=True) == secret
     assert course_secret(tmp_path / "other", create=True) != secret
+
+
+def test_processes_creating_the_secret_at_once_agree_on_one(tmp_path: Path) -> None:
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        found = pool.map(partial(course_secret, create=True), [tmp_path] * 8)
+    assert len(set(found)) == 1
+    assert [p.name for p in (tmp_path / ".autograder").iterdir()] == ["secret"]
 
 
 @pytest.mark.parametrize("content", ["not hex", "abcd", "00" * 33, ""])
