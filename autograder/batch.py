@@ -1,7 +1,7 @@
 """Grading a class: find the submissions, run each in the sandbox, mark it, record it, report it.
 
-Results are recorded as they come in, so a run cut off part-way keeps all it graded before the cut,
-and the next run grades only what is missing (unless forced).
+Results are recorded as they come in, a batch at a time, so a run cut off part-way keeps all it
+graded before its last batch, and the next run grades only what is missing (unless forced).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.execution import Job, Limits, Pool, Run
-from autograder.gradebook import Gradebook
+from autograder.gradebook import RECORD_ERRORS, Gradebook, Unrecorded
 from autograder.marking import Result, mark, refused
 from autograder.references import ASSIGNMENTS
 from autograder.reports import write_feedback
@@ -82,7 +82,7 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
         raise NothingToGrade()
     course = options.course or course_of(found)
     outcome = Graded(course=course)
-    book = Gradebook(course, options.db_url, options.lang or "de") if course else None
+    book = Gradebook(course, options.db_url, options.lang or "de", _unrecorded) if course else None
     feedback_dir = options.feedback or (course / "feedback" if course else None)
     graded_already = book.complete() if book and not options.force else {}
     total, count = len(found), 0
@@ -177,10 +177,14 @@ def _write_feedback(result: Result, folder: Path) -> None:
 
 def _record(book: Gradebook, result: Result) -> None:
     """Into the gradebook; a database that refuses costs this record a warning, not the run."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         book.record(result)
-    except (SQLAlchemyError, UnicodeError, ValueError) as problem:
-        who = f"{result.student}/{result.assignment}"
-        print(f"autograder: could not record {who} in the gradebook: {problem}", file=sys.stderr)
+    except RECORD_ERRORS as problem:  # the assignment could not be entered into the gradebook
+        _unrecorded(Unrecorded(result, problem))
+
+
+def _unrecorded(refused: Unrecorded) -> None:
+    who = f"{refused.result.student}/{refused.result.assignment}"
+    print(
+        f"autograder: could not record {who} in the gradebook: {refused.problem}", file=sys.stderr
+    )

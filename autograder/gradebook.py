@@ -1,34 +1,72 @@
-"""The nbgrader gradebook: scores and feedback written through nbgrader's own API and models.
+"""The nbgrader gradebook: scores and feedback written as rows of nbgrader's own models.
 
-SQLite in the course directory by default, any SQLAlchemy URL with `db_url`. The scores of a
-submission are written in one transaction: a run killed at any moment leaves each submission with
-all its scores or none, and one without scores counts as not graded yet.
+SQLite in the course directory by default, any SQLAlchemy URL with `db_url`. Results are written
+in batches, one transaction each: a run killed at any moment leaves each submission with all its
+scores or none (one without scores counts as not graded yet) and loses at most the last batch.
 """
 
 from __future__ import annotations
 
-import logging
-import warnings
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.exc import SAWarning
+from sqlalchemy import event, func
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
 from autograder.marking import Result
 from autograder.references import exercise
 from autograder.release import generate, nbgrader_api, nbgrader_commands_on_path
 
-T = TypeVar("T")
+# A batch is written when it holds this many results or its first has waited this long: one commit
+# per batch instead of several per submission, and a killed run loses at most these results.
+BATCH_SIZE = 200
+BATCH_SECONDS = 0.5
+# how often a submission is written again after another run made one of its rows first
+RACE_ATTEMPTS = 3
+# what a database that refuses a row raises (a name it cannot encode, nbgrader's InvalidEntry …)
+RECORD_ERRORS = (SQLAlchemyError, UnicodeError, ValueError)
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """A result the gradebook refused, and why; the next run grades its submission again."""
+
+    result: Result
+    problem: Exception
+
+
+@dataclass(frozen=True)
+class Layout:
+    """An assignment's notebooks and cells as nbgrader holds them, read once per run.
+
+    A new submission mirrors them as nbgrader's add_submission does: a Grade per grade cell and
+    task cell, a Comment per solution cell and task cell.
+    """
+
+    assignment_id: str
+    # notebook id → (ids of the cells that get a Grade, ids of those that get a Comment)
+    notebooks: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+    # cell id → the name of the question it scores or comments on
+    question: dict[str, str]
 
 
 class Gradebook:
     """nbgrader's gradebook of one course, opened once per grading run."""
 
-    def __init__(self, course: Path, db_url: str | None = None, lang: str = "de") -> None:
+    def __init__(
+        self,
+        course: Path,
+        db_url: str | None = None,
+        lang: str = "de",
+        refused: Callable[[Unrecorded], None] | None = None,
+    ) -> None:
+        """`refused` hears of each result the database refuses; without it, the refusal is raised."""
         from nbgrader.api import Gradebook as NbGradebook
 
         self.course = course.resolve()
@@ -36,11 +74,19 @@ class Gradebook:
         self.db_url = db_url
         self.url = db_url or f"sqlite:///{self.course / 'gradebook.db'}"
         self.ready: set[str] = set()
+        self.layouts: dict[str, Layout] = {}
+        self.pending: list[Result] = []
+        self.since = 0.0
+        self.refused = refused or _raise
         nbgrader_commands_on_path()
         self.gb = _patient(NbGradebook(self.url, course_id=self.course.name))
 
     def close(self) -> None:
-        self.gb.close()
+        """Writes the results that wait for their batch, then closes."""
+        try:
+            self.flush()
+        finally:
+            self.gb.close()
 
     def __enter__(self) -> Gradebook:
         return self
@@ -53,6 +99,8 @@ class Gradebook:
         if assignment in self.ready:
             return
         if not self._has_grade_cells(assignment):
+            self.flush()
+            self.layouts.pop(assignment, None)
             self.gb.close()
             # nbgrader's API (and its config file in the course) only where an assignment is new
             generate(nbgrader_api(self.course, self.db_url), assignment, self.course, self.lang)
@@ -73,12 +121,26 @@ class Gradebook:
 
     def complete(self) -> dict[tuple[str, str], datetime | None]:
         """(student, assignment) → timestamp of every submission that has all its scores."""
-        found = {}
-        for assignment in self.gb.assignments:
-            for submission in assignment.submissions:
-                grades = [g for nb in submission.notebooks for g in nb.grades]
-                if grades and all(g.auto_score is not None for g in grades):
-                    found[(submission.student.id, assignment.name)] = submission.timestamp
+        from nbgrader.api import Assignment, Grade, SubmittedAssignment, SubmittedNotebook
+
+        counted = (
+            self.gb.db.query(
+                SubmittedAssignment.student_id,
+                Assignment.name,
+                SubmittedAssignment.timestamp,
+                func.count(Grade.id),
+                func.count(Grade.auto_score),
+            )
+            .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+            .outerjoin(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .outerjoin(Grade, Grade.notebook_id == SubmittedNotebook.id)
+            .group_by(SubmittedAssignment.id, Assignment.name)
+        )
+        found = {
+            (student, assignment): timestamp
+            for student, assignment, timestamp, grades, scored in counted
+            if grades and scored == grades
+        }
         return found
 
     @staticmethod
@@ -86,60 +148,113 @@ class Gradebook:
         return recorded == _naive_utc(moment)
 
     def record(self, result: Result) -> None:
-        """Scores into the grade cells, feedback into the comments, in one commit."""
+        """Scores into the grade cells, feedback into the comments, written with the next batch."""
         if result.student is None or result.assignment is None:
             return
         self.ensure_assignment(result.assignment)
-        with warnings.catch_warnings(), self._transaction():
-            # nbgrader's add_submission makes SQLAlchemy warn about its autoflush; it is harmless
-            warnings.simplefilter("ignore", SAWarning)
-            with self.gb.db.no_autoflush:
-                self._record(result)
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append(result)
+        if len(self.pending) >= BATCH_SIZE or time.monotonic() - self.since >= BATCH_SECONDS:
+            self.flush()
 
-    def _record(self, result: Result) -> None:
-        from nbgrader.api import MissingEntry
-
-        assert result.student is not None and result.assignment is not None
-        student, assignment = result.student, result.assignment
-        self._racing(lambda: self.gb.update_or_create_student(student))
+    def flush(self) -> None:
+        """The waiting results in one transaction, or, where it fails, each in its own."""
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
         try:
-            submission = self.gb.find_submission(assignment, student)
-        except MissingEntry:
-            submission = self._racing(
-                lambda: self.gb.add_submission(assignment, student),
-                lambda: self.gb.find_submission(assignment, student),
+            self._write(batch)
+        except RECORD_ERRORS:
+            # one result the database refuses, or a row another run made first: the others land
+            for result in batch:
+                self._write_alone(result)
+
+    def _write_alone(self, result: Result) -> None:
+        attempts = RACE_ATTEMPTS
+        while True:
+            try:
+                self._write([result])
+                return
+            except IntegrityError as problem:
+                # another run made one of its rows first; that row is committed now and read anew
+                attempts -= 1
+                if not attempts:
+                    self.refused(Unrecorded(result, problem))
+                    return
+            except RECORD_ERRORS as problem:
+                self.refused(Unrecorded(result, problem))
+                return
+
+    def _write(self, batch: list[Result]) -> None:
+        """Every result of the batch into its submission's rows, in one transaction."""
+        from nbgrader.api import Student
+
+        with self._transaction():
+            layouts = {r.assignment: self._layout(r.assignment) for r in batch if r.assignment}
+            students = {r.student for r in batch if r.student}
+            known = {s for (s,) in self.gb.db.query(Student.id).filter(Student.id.in_(students))}
+            self.gb.db.add_all(Student(id=s) for s in sorted(students - known))
+            found = self._submissions(students, [la.assignment_id for la in layouts.values()])
+            for result in batch:
+                assert result.student is not None and result.assignment is not None
+                layout = layouts[result.assignment]
+                key = (layout.assignment_id, result.student)
+                if key not in found:
+                    found[key] = self._new_submission(layout, result.student)
+                _fill(found[key], layout, result)
+
+    def _submissions(
+        self, students: Iterable[str], assignment_ids: Iterable[str]
+    ) -> dict[tuple[str, str], Any]:
+        """The existing submissions among these, with their grades and comments loaded at once."""
+        from nbgrader.api import SubmittedAssignment, SubmittedNotebook
+
+        loaded = (
+            self.gb.db.query(SubmittedAssignment)
+            .filter(
+                SubmittedAssignment.student_id.in_(list(students)),
+                SubmittedAssignment.assignment_id.in_(list(assignment_ids)),
             )
-        if result.timestamp is not None:
-            submission.timestamp = _naive_utc(result.timestamp)
-        by_name = {m.verdict.qid.partition(".")[2]: m for m in result.questions}
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                marked = by_name.get(grade.cell.name.removesuffix("_test"))
-                if marked is not None:
-                    grade.auto_score = marked.score
-                    grade.needs_manual_grade = False
-            for comment in notebook.comments:
-                marked = by_name.get(comment.cell.name)
-                if marked is not None:
-                    comment.auto_comment = marked.verdict.feedback
+            .options(
+                selectinload(SubmittedAssignment.notebooks).selectinload(SubmittedNotebook.grades),
+                selectinload(SubmittedAssignment.notebooks).selectinload(
+                    SubmittedNotebook.comments
+                ),
+            )
+        )
+        return {(s.assignment_id, s.student_id): s for s in loaded}
 
-    def _racing(self, make: Callable[[], T], find: Callable[[], T] | None = None) -> T:
-        """Make a row that another grading run may be making at the same moment.
+    def _new_submission(self, layout: Layout, student: str) -> Any:
+        from nbgrader.api import Comment, Grade, SubmittedAssignment, SubmittedNotebook
 
-        nbgrader rolls back and raises InvalidEntry when the other run was first (and logs the
-        traceback, which is silenced here since the row is then simply read).
-        """
-        from nbgrader.api import InvalidEntry
+        submission = SubmittedAssignment(assignment_id=layout.assignment_id, student_id=student)
+        for notebook_id, (graded, commented) in layout.notebooks.items():
+            notebook = SubmittedNotebook(notebook_id=notebook_id, assignment=submission)
+            for cell_id in graded:
+                Grade(cell_id=cell_id, notebook=notebook)
+            for cell_id in commented:
+                Comment(cell_id=cell_id, notebook=notebook)
+        self.gb.db.add(submission)
+        return submission
 
-        quiet = logging.getLogger("tornado.application")
-        before, quiet.disabled = quiet.disabled, True
-        try:
-            return make()
-        except InvalidEntry:
-            self.gb.db.rollback()
-            return (find or make)()
-        finally:
-            quiet.disabled = before
+    def _layout(self, assignment: str) -> Layout:
+        if assignment not in self.layouts:
+            from nbgrader.api import GradeCell, Notebook, SolutionCell, TaskCell
+
+            found = self.gb.find_assignment(assignment)
+            notebooks = self.gb.db.query(Notebook).filter(Notebook.assignment_id == found.id)
+            cells: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+            question: dict[str, str] = {}
+            # all cells of all notebooks in one query, instead of one lazy load per notebook
+            for nb in notebooks.options(selectinload(Notebook._base_cells)):
+                graded = [c for c in nb._base_cells if isinstance(c, GradeCell | TaskCell)]
+                commented = [c for c in nb._base_cells if isinstance(c, SolutionCell | TaskCell)]
+                cells[nb.id] = (tuple(c.id for c in graded), tuple(c.id for c in commented))
+                question |= {c.id: c.name for c in commented}
+                question |= {c.id: c.name.removesuffix("_test") for c in graded}
+            self.layouts[assignment] = Layout(found.id, cells, question)
+        return self.layouts[assignment]
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -169,6 +284,27 @@ class Gradebook:
         """The auto scores of one submission by grade cell, as nbgrader holds them."""
         submission = self.gb.find_submission(assignment, student)
         return {g.cell.name: g.auto_score for nb in submission.notebooks for g in nb.grades}
+
+
+def _fill(submission: Any, layout: Layout, result: Result) -> None:
+    """A submission's rows from its result: scores into its grades, feedback into its comments."""
+    if result.timestamp is not None:
+        submission.timestamp = _naive_utc(result.timestamp)
+    by_name = {m.verdict.qid.partition(".")[2]: m for m in result.questions}
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            marked = by_name.get(layout.question.get(grade.cell_id, ""))
+            if marked is not None:
+                grade.auto_score = marked.score
+                grade.needs_manual_grade = False
+        for comment in notebook.comments:
+            marked = by_name.get(layout.question.get(comment.cell_id, ""))
+            if marked is not None:
+                comment.auto_comment = marked.verdict.feedback
+
+
+def _raise(unrecorded: Unrecorded) -> None:
+    raise unrecorded.problem
 
 
 # how long a write waits for another grading run that holds SQLite's lock
