@@ -8,17 +8,18 @@ scores or none (one without scores counts as not graded yet) and loses at most t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
+from autograder.gradebook_rows import Found, Layout, Rows, naive_utc
 from autograder.marking import Result
 from autograder.references import exercise
 from autograder.release import generate, nbgrader_api, nbgrader_commands_on_path
@@ -39,21 +40,6 @@ class Unrecorded:
 
     result: Result
     problem: Exception
-
-
-@dataclass(frozen=True)
-class Layout:
-    """An assignment's notebooks and cells as nbgrader holds them, read once per run.
-
-    A new submission mirrors them as nbgrader's add_submission does: a Grade per grade cell and
-    task cell, a Comment per solution cell and task cell.
-    """
-
-    assignment_id: str
-    # notebook id → (ids of the cells that get a Grade, ids of those that get a Comment)
-    notebooks: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
-    # cell id → the name of the question it scores or comments on
-    question: dict[str, str]
 
 
 class Gradebook:
@@ -145,7 +131,7 @@ class Gradebook:
 
     @staticmethod
     def same_time(recorded: datetime | None, moment: datetime) -> bool:
-        return recorded == _naive_utc(moment)
+        return recorded == naive_utc(moment)
 
     def record(self, result: Result) -> None:
         """Scores into the grade cells, feedback into the comments, written with the next batch."""
@@ -187,56 +173,71 @@ class Gradebook:
                 return
 
     def _write(self, batch: list[Result]) -> None:
-        """Every result of the batch into its submission's rows, in one transaction."""
-        from nbgrader.api import Student
+        """Every result of the batch into its submission's rows, in one transaction.
 
+        The rows are nbgrader's models, inserted and updated in bulk: one statement per model for
+        the whole batch (object by object, the unit of work cost ~16 ms of CPU per submission).
+        """
+        from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
+
+        # the last result of a submission counts, as when each was written in turn
+        latest = {(r.assignment, r.student): r for r in batch if r.assignment and r.student}
         with self._transaction():
-            layouts = {r.assignment: self._layout(r.assignment) for r in batch if r.assignment}
-            students = {r.student for r in batch if r.student}
-            known = {s for (s,) in self.gb.db.query(Student.id).filter(Student.id.in_(students))}
-            self.gb.db.add_all(Student(id=s) for s in sorted(students - known))
-            found = self._submissions(students, [la.assignment_id for la in layouts.values()])
-            for result in batch:
-                assert result.student is not None and result.assignment is not None
-                layout = layouts[result.assignment]
-                key = (layout.assignment_id, result.student)
-                if key not in found:
-                    found[key] = self._new_submission(layout, result.student)
-                _fill(found[key], layout, result)
+            layouts = {a: self._layout(a) for a, _ in latest}
+            students = {s for _, s in latest}
+            found = self._existing(students, [la.assignment_id for la in layouts.values()])
+            new, changed = Rows(), Rows()
+            new.students = [{"id": s} for s in sorted(students - found.students)]
+            for (assignment, student), result in latest.items():
+                layout = layouts[assignment]
+                submission = found.submissions.get((layout.assignment_id, student))
+                if submission is None:
+                    new.add_submission(layout, student, result)
+                else:
+                    changed.update_submission(layout, submission, found, result)
+            for model, rows in (
+                (Student, new.students),
+                (SubmittedAssignment, new.submissions),
+                (SubmittedNotebook, new.notebooks),
+                (Grade, new.grades),
+                (Comment, new.comments),
+            ):
+                if rows:
+                    self.gb.db.execute(insert(model), rows)
+            for model, rows in (
+                (SubmittedAssignment, changed.submissions),
+                (Grade, changed.grades),
+                (Comment, changed.comments),
+            ):
+                if rows:
+                    self.gb.db.execute(update(model), rows)
 
-    def _submissions(
-        self, students: Iterable[str], assignment_ids: Iterable[str]
-    ) -> dict[tuple[str, str], Any]:
-        """The existing submissions among these, with their grades and comments loaded at once."""
-        from nbgrader.api import SubmittedAssignment, SubmittedNotebook
+    def _existing(self, students: set[str], assignment_ids: list[str]) -> Found:
+        """What the gradebook holds of these submissions, read in one query per model."""
+        from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
 
-        loaded = (
-            self.gb.db.query(SubmittedAssignment)
-            .filter(
-                SubmittedAssignment.student_id.in_(list(students)),
-                SubmittedAssignment.assignment_id.in_(list(assignment_ids)),
-            )
-            .options(
-                selectinload(SubmittedAssignment.notebooks).selectinload(SubmittedNotebook.grades),
-                selectinload(SubmittedAssignment.notebooks).selectinload(
-                    SubmittedNotebook.comments
-                ),
+        db = self.gb.db
+        known = set(db.scalars(select(Student.id).where(Student.id.in_(students))))
+        submitted = db.execute(
+            select(
+                SubmittedAssignment.assignment_id,
+                SubmittedAssignment.student_id,
+                SubmittedAssignment.id,
+            ).where(
+                SubmittedAssignment.student_id.in_(students),
+                SubmittedAssignment.assignment_id.in_(assignment_ids),
             )
         )
-        return {(s.assignment_id, s.student_id): s for s in loaded}
-
-    def _new_submission(self, layout: Layout, student: str) -> Any:
-        from nbgrader.api import Comment, Grade, SubmittedAssignment, SubmittedNotebook
-
-        submission = SubmittedAssignment(assignment_id=layout.assignment_id, student_id=student)
-        for notebook_id, (graded, commented) in layout.notebooks.items():
-            notebook = SubmittedNotebook(notebook_id=notebook_id, assignment=submission)
-            for cell_id in graded:
-                Grade(cell_id=cell_id, notebook=notebook)
-            for cell_id in commented:
-                Comment(cell_id=cell_id, notebook=notebook)
-        self.gb.db.add(submission)
-        return submission
+        found = Found(known, {(a, s): i for a, s, i in submitted})
+        for rows, model in ((found.grades, Grade), (found.comments, Comment)):
+            cells = db.execute(
+                select(SubmittedNotebook.assignment_id, model.id, model.cell_id)
+                .join(model, model.notebook_id == SubmittedNotebook.id)
+                .where(SubmittedNotebook.assignment_id.in_(list(found.submissions.values())))
+            )
+            for submission, row_id, cell_id in cells:
+                rows.setdefault(submission, []).append((row_id, cell_id))
+        return found
 
     def _layout(self, assignment: str) -> Layout:
         if assignment not in self.layouts:
@@ -286,23 +287,6 @@ class Gradebook:
         return {g.cell.name: g.auto_score for nb in submission.notebooks for g in nb.grades}
 
 
-def _fill(submission: Any, layout: Layout, result: Result) -> None:
-    """A submission's rows from its result: scores into its grades, feedback into its comments."""
-    if result.timestamp is not None:
-        submission.timestamp = _naive_utc(result.timestamp)
-    by_name = {m.verdict.qid.partition(".")[2]: m for m in result.questions}
-    for notebook in submission.notebooks:
-        for grade in notebook.grades:
-            marked = by_name.get(layout.question.get(grade.cell_id, ""))
-            if marked is not None:
-                grade.auto_score = marked.score
-                grade.needs_manual_grade = False
-        for comment in notebook.comments:
-            marked = by_name.get(layout.question.get(comment.cell_id, ""))
-            if marked is not None:
-                comment.auto_comment = marked.verdict.feedback
-
-
 def _raise(unrecorded: Unrecorded) -> None:
     raise unrecorded.problem
 
@@ -321,10 +305,3 @@ def _patient(gb: Any) -> Any:
         event.listen(gb.engine, "connect", busy_timeout)
         gb.engine.dispose()  # connections made so far lack the setting
     return gb
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    """nbgrader keeps timestamps as naive UTC."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
