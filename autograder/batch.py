@@ -17,7 +17,7 @@ from pathlib import Path
 from autograder.execution import Job, Limits, Pool, Run
 from autograder.gradebook import RECORD_ERRORS, Gradebook, Unrecorded
 from autograder.marking import Result, mark, refused
-from autograder.references import ASSIGNMENTS
+from autograder.references import ASSIGNMENTS, derive_assignment
 from autograder.reports import write_feedback
 from autograder.submissions import (
     Found,
@@ -80,20 +80,19 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
     found = find(paths)
     if not found:
         raise NothingToGrade()
+    # the sandbox workers warm up in their own processes while this one prepares
+    with Pool(min(options.workers, len(found)), options.limits) as pool:
+        return _grade(found, options, pool, progress)
+
+
+def _grade(
+    found: Sequence[Found], options: Options, pool: Pool, progress: Progress | None
+) -> Graded:
     course = options.course or course_of(found)
     outcome = Graded(course=course)
     book = Gradebook(course, options.db_url, options.lang or "de", _unrecorded) if course else None
     feedback_dir = options.feedback or (course / "feedback" if course else None)
-    graded_already = book.complete() if book and not options.force else {}
     total, count = len(found), 0
-
-    def prepared() -> Iterator[tuple[object, Job | None]]:
-        for f in found:
-            item = _prepare(f, options, graded_already)
-            if isinstance(item, tuple):
-                yield item, item[1]
-            else:
-                yield item, None
 
     def finished(key: object, run: Run | None) -> None:
         nonlocal count
@@ -120,15 +119,28 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
             progress(count, total)
 
     try:
-        if book is not None:
-            for assignment in _assignments(found, options):
+        graded_already = book.complete() if book and not options.force else {}
+        for assignment in _assignments(found, options):
+            if book is not None:
                 book.ensure_assignment(assignment)
-        with Pool(min(options.workers, total), options.limits) as pool:
-            pool.map(prepared(), finished)
+            derive_assignment(assignment)
+        pool.map(_prepared(found, options, graded_already), finished)
     finally:
         if book is not None:
             book.close()
     return outcome
+
+
+def _prepared(
+    found: Sequence[Found], options: Options, graded_already: dict[tuple[str, str], datetime | None]
+) -> Iterator[tuple[object, Job | None]]:
+    """Each submission with its job, read as the pool asks for the next (never all at once)."""
+    for f in found:
+        item = _prepare(f, options, graded_already)
+        if isinstance(item, tuple):
+            yield item, item[1]
+        else:
+            yield item, None
 
 
 def _prepare(

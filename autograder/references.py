@@ -275,6 +275,14 @@ def _mistake_targets_cached(qid: str, frozen_variant: Any) -> tuple[tuple[str, T
     return tuple(_mistake_targets(qid, _thaw(frozen_variant), None))
 
 
+def derive_assignment(assignment: str, variant: Variant = None) -> None:
+    """Every reference and mistake of an assignment derived now, and cached for what follows."""
+    for q in exercise(assignment).questions:
+        qid = f"{assignment}.{q.name}"
+        reference(qid, variant)
+        mistake_targets(qid, variant)
+
+
 def _mistake_targets(qid: str, variant: Variant, given: Variant) -> list[tuple[str, Target]]:
     ex, q = locate(qid)
     ref_rule = _rule(reference(qid, variant).target)
