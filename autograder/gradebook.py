@@ -122,12 +122,11 @@ class Gradebook:
             .outerjoin(Grade, Grade.notebook_id == SubmittedNotebook.id)
             .group_by(SubmittedAssignment.id, Assignment.name)
         )
-        found = {
+        return {
             (student, assignment): timestamp
             for student, assignment, timestamp, grades, scored in counted
             if grades and scored == grades
         }
-        return found
 
     @staticmethod
     def same_time(recorded: datetime | None, moment: datetime) -> bool:
