@@ -1,7 +1,7 @@
 """Grading a class: find the submissions, run each in the sandbox, mark it, record it, report it.
 
-Results are recorded as they come in, so a run cut off part-way keeps all it graded before the cut,
-and the next run grades only what is missing (unless forced).
+Results are recorded as they come in, a batch at a time, so a run cut off part-way keeps all it
+graded before its last batch, and the next run grades only what is missing (unless forced).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.execution import Job, Limits, Pool, Run
-from autograder.gradebook import Gradebook
+from autograder.gradebook import RECORD_ERRORS, Gradebook, Unrecorded
 from autograder.marking import Result, mark, refused
 from autograder.per_student import Variants
-from autograder.references import ASSIGNMENTS
+from autograder.references import ASSIGNMENTS, derive_assignment
 from autograder.reports import write_feedback
 from autograder.submissions import (
     Found,
@@ -81,21 +81,20 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
     found = find(paths)
     if not found:
         raise NothingToGrade()
+    # the sandbox workers warm up in their own processes while this one prepares
+    with Pool(min(options.workers, len(found)), options.limits) as pool:
+        return _grade(found, options, pool, progress)
+
+
+def _grade(
+    found: Sequence[Found], options: Options, pool: Pool, progress: Progress | None
+) -> Graded:
     course = options.course or course_of(found)
     outcome = Graded(course=course)
-    book = Gradebook(course, options.db_url, options.lang or "de") if course else None
+    book = Gradebook(course, options.db_url, options.lang or "de", _unrecorded) if course else None
     feedback_dir = options.feedback or (course / "feedback" if course else None)
-    graded_already = book.complete() if book and not options.force else {}
     variants = Variants(course)
     total, count = len(found), 0
-
-    def prepared() -> Iterator[tuple[object, Job | None]]:
-        for f in found:
-            item = _prepare(f, options, graded_already, variants)
-            if isinstance(item, tuple):
-                yield item, item[1]
-            else:
-                yield item, None
 
     def finished(key: object, run: Run | None) -> None:
         nonlocal count
@@ -130,15 +129,31 @@ def grade(paths: Sequence[Path], options: Options, progress: Progress | None = N
             progress(count, total)
 
     try:
-        if book is not None:
-            for assignment in _assignments(found, options):
+        graded_already = book.complete() if book and not options.force else {}
+        for assignment in _assignments(found, options):
+            if book is not None:
                 book.ensure_assignment(assignment)
-        with Pool(min(options.workers, total), options.limits) as pool:
-            pool.map(prepared(), finished)
+            derive_assignment(assignment)
+        pool.map(_prepared(found, options, graded_already, variants), finished)
     finally:
         if book is not None:
             book.close()
     return outcome
+
+
+def _prepared(
+    found: Sequence[Found],
+    options: Options,
+    graded_already: dict[tuple[str, str], datetime | None],
+    variants: Variants,
+) -> Iterator[tuple[object, Job | None]]:
+    """Each submission with its job, read as the pool asks for the next (never all at once)."""
+    for f in found:
+        item = _prepare(f, options, graded_already, variants)
+        if isinstance(item, tuple):
+            yield item, item[1]
+        else:
+            yield item, None
 
 
 def _prepare(
@@ -192,10 +207,14 @@ def _write_feedback(result: Result, folder: Path) -> None:
 
 def _record(book: Gradebook, result: Result) -> None:
     """Into the gradebook; a database that refuses costs this record a warning, not the run."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         book.record(result)
-    except (SQLAlchemyError, UnicodeError, ValueError) as problem:
-        who = f"{result.student}/{result.assignment}"
-        print(f"autograder: could not record {who} in the gradebook: {problem}", file=sys.stderr)
+    except RECORD_ERRORS as problem:  # the assignment could not be entered into the gradebook
+        _unrecorded(Unrecorded(result, problem))
+
+
+def _unrecorded(refused: Unrecorded) -> None:
+    who = f"{refused.result.student}/{refused.result.assignment}"
+    print(
+        f"autograder: could not record {who} in the gradebook: {refused.problem}", file=sys.stderr
+    )

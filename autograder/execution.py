@@ -128,7 +128,10 @@ class WorkerLost(RuntimeError):
 
 
 class Worker:
-    """One sandbox process: started once, warmed, then one job at a time."""
+    """One sandbox process: started once, warmed, then one job at a time.
+
+    It warms up (imports) in its own process: `wait_ready` is where the caller waits for that.
+    """
 
     def __init__(self) -> None:
         self.home = tempfile.mkdtemp(prefix="autograder-sandbox-")
@@ -142,6 +145,8 @@ class Worker:
             cwd=self.home,
         )
         self.buffer = b""
+
+    def wait_ready(self) -> None:
         ready = self._read(STARTUP_SECONDS)
         if not ready.get("ready"):
             raise WorkerLost("the sandbox did not start")
@@ -269,29 +274,51 @@ def _decoded(value: Any) -> Any:
 
 
 class Pool:
-    """`workers` sandbox processes; jobs are spread over them, a lost worker is replaced."""
+    """`workers` sandbox processes; jobs are spread over them, a lost worker is replaced.
+
+    Entering starts the workers without waiting for them: they warm up while the caller prepares
+    (opens the gradebook, derives references), and the first job waits for them.
+    """
 
     def __init__(self, workers: int, limits: Limits) -> None:
         self.limits = limits
         self.size = max(1, workers)
         self.idle: queue.Queue[Worker] = queue.Queue()
         self.all: list[Worker] = []
+        self.starting: list[Worker] = []
         self.lock = threading.Lock()
 
     def __enter__(self) -> Pool:
-        starters = [threading.Thread(target=self._start_one) for _ in range(self.size)]
-        for t in starters:
-            t.start()
-        for t in starters:
-            t.join()
+        for _ in range(self.size):
+            try:
+                self.starting.append(Worker())
+            except OSError:
+                continue
+        return self
+
+    def _ready(self) -> None:
+        """The workers started on entering, once warm; one that does not start is dropped."""
+        with self.lock:
+            starting, self.starting = self.starting, []
+            if not starting:
+                return
+        for worker in starting:
+            self._enlist(worker)
         if not self.all:
             raise WorkerLost("no sandbox worker could start")
-        return self
 
     def _start_one(self) -> None:
         try:
             worker = Worker()
+        except OSError:
+            return
+        self._enlist(worker)
+
+    def _enlist(self, worker: Worker) -> None:
+        try:
+            worker.wait_ready()
         except (WorkerLost, OSError, ValueError):
+            worker.kill()
             return
         with self.lock:
             self.all.append(worker)
@@ -299,11 +326,12 @@ class Pool:
 
     def __exit__(self, *exc: Any) -> None:
         with self.lock:
-            workers, self.all = self.all, []
+            workers, self.all, self.starting = self.all + self.starting, [], []
         for w in workers:
             w.close()
 
     def run(self, job: Job) -> Run:
+        self._ready()
         try:
             worker = self.idle.get(timeout=STARTUP_SECONDS)
         except queue.Empty:
@@ -328,6 +356,7 @@ class Pool:
         `jobs` is read lazily by the pool's threads, so a large class is never all in memory; a
         key without a job is passed straight on (`run` None).
         """
+        self._ready()
         feed = iter(jobs)
         feed_lock = threading.Lock()
         results: queue.Queue[tuple[Any, Run | None] | None] = queue.Queue(maxsize=4 * self.size)

@@ -1,7 +1,7 @@
 """Formulas a student writes: parsed without evaluating code, compared for equivalence in bounded time.
 
-Equivalence is judged at random points (the tolerance rule) and, where the points disagree, by
-simplifying the difference in a forked child that is killed when its time is up.
+Equivalence is judged at random points (the tolerance rule) and, where the points cannot decide,
+by simplifying the difference in a forked child that is killed when its time is up.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import io
 import multiprocessing
 import re
 import tokenize
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -110,18 +111,35 @@ def sample_points(
 
 def agree_at_points(
     expr: sp.Expr, target: sp.Expr, variables: tuple[str, ...], tol: Tolerance
-) -> bool:
-    """Equal by the tolerance rule at random points (where the target is defined and real)."""
-    checked = 0
-    for point in sample_points(variables):
-        want = _evaluate(target, point)
+) -> bool | None:
+    """Equal by the tolerance rule at random points where the target is defined and real.
+
+    False as soon as one such point differs; None where the points cannot decide (the formula is
+    undefined at some of them, or the target at all of them).
+    """
+    checked, undefined = 0, False
+    for want, got in zip(
+        values_at_points(target, variables), values_at_points(expr, variables), strict=True
+    ):
         if want is None:
             continue
-        got = _evaluate(expr, point)
-        if got is None or abs(got - want) > tol.atol + tol.rtol * abs(want):
+        if got is None:
+            undefined = True
+        elif abs(got - want) > tol.atol + tol.rtol * abs(want):
             return False
-        checked += 1
-    return checked > 0
+        else:
+            checked += 1
+    return None if undefined or not checked else True
+
+
+@lru_cache(maxsize=4096)
+def values_at_points(expr: sp.Expr, variables: tuple[str, ...]) -> tuple[float | None, ...]:
+    """A formula's values at the sample points (None where undefined or not real).
+
+    The points are fixed, so these belong to the formula: a reference or mistake is evaluated
+    once per run, and a formula that many students write alike once for all of them.
+    """
+    return tuple(_evaluate(expr, point) for point in sample_points(variables))
 
 
 def _evaluate(expr: sp.Expr, point: dict[str, sp.Float]) -> float | None:
@@ -139,9 +157,11 @@ def _evaluate(expr: sp.Expr, point: dict[str, sp.Float]) -> float | None:
 def equivalent(
     expr: sp.Expr, target: sp.Expr, variables: tuple[str, ...], tol: Tolerance, seconds: float = 5.0
 ) -> bool:
-    """Equivalent formulas: agreeing at random points, or simplifying to the same in bounded time."""
-    if agree_at_points(expr, target, variables, tol):
-        return True
+    """Equivalent formulas: agreeing at random points, or, where the points cannot decide,
+    simplifying to the same in bounded time (a forked child: costly, so only then)."""
+    decided = agree_at_points(expr, target, variables, tol)
+    if decided is not None:
+        return decided
     return bool(bounded(_simplifies_to_zero, (_plain(expr) - _plain(target),), seconds))
 
 

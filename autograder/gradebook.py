@@ -1,34 +1,58 @@
-"""The nbgrader gradebook: scores and feedback written through nbgrader's own API and models.
+"""The nbgrader gradebook: scores and feedback written as rows of nbgrader's own models.
 
-SQLite in the course directory by default, any SQLAlchemy URL with `db_url`. The scores of a
-submission are written in one transaction: a run killed at any moment leaves each submission with
-all its scores or none, and one without scores counts as not graded yet.
+SQLite in the course directory by default, any SQLAlchemy URL with `db_url`. Results are written
+in batches, one transaction each: a run killed at any moment leaves each submission with all its
+scores or none (one without scores counts as not graded yet) and loses at most the last batch.
 """
 
 from __future__ import annotations
 
-import logging
-import warnings
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.exc import SAWarning
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
+from autograder.gradebook_rows import Found, Layout, Rows, naive_utc
 from autograder.marking import Result
 from autograder.references import exercise
 from autograder.release import generate, nbgrader_api, nbgrader_commands_on_path
 
-T = TypeVar("T")
+# A batch is written when it holds this many results or its first has waited this long: one commit
+# per batch instead of several per submission, and a killed run loses at most these results.
+BATCH_SIZE = 200
+BATCH_SECONDS = 0.5
+# how often a submission is written again after another run made one of its rows first
+RACE_ATTEMPTS = 3
+# what a database that refuses a row raises (a name it cannot encode, nbgrader's InvalidEntry …)
+RECORD_ERRORS = (SQLAlchemyError, UnicodeError, ValueError)
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """A result the gradebook refused, and why; the next run grades its submission again."""
+
+    result: Result
+    problem: Exception
 
 
 class Gradebook:
     """nbgrader's gradebook of one course, opened once per grading run."""
 
-    def __init__(self, course: Path, db_url: str | None = None, lang: str = "de") -> None:
+    def __init__(
+        self,
+        course: Path,
+        db_url: str | None = None,
+        lang: str = "de",
+        refused: Callable[[Unrecorded], None] | None = None,
+    ) -> None:
+        """`refused` hears of each result the database refuses; without it, the refusal is raised."""
         from nbgrader.api import Gradebook as NbGradebook
 
         self.course = course.resolve()
@@ -36,11 +60,19 @@ class Gradebook:
         self.db_url = db_url
         self.url = db_url or f"sqlite:///{self.course / 'gradebook.db'}"
         self.ready: set[str] = set()
+        self.layouts: dict[str, Layout] = {}
+        self.pending: list[Result] = []
+        self.since = 0.0
+        self.refused = refused or _raise
         nbgrader_commands_on_path()
         self.gb = _patient(NbGradebook(self.url, course_id=self.course.name))
 
     def close(self) -> None:
-        self.gb.close()
+        """Writes the results that wait for their batch, then closes."""
+        try:
+            self.flush()
+        finally:
+            self.gb.close()
 
     def __enter__(self) -> Gradebook:
         return self
@@ -53,6 +85,8 @@ class Gradebook:
         if assignment in self.ready:
             return
         if not self._has_grade_cells(assignment):
+            self.flush()
+            self.layouts.pop(assignment, None)
             self.gb.close()
             # nbgrader's API (and its config file in the course) only where an assignment is new
             generate(nbgrader_api(self.course, self.db_url), assignment, self.course, self.lang)
@@ -73,73 +107,154 @@ class Gradebook:
 
     def complete(self) -> dict[tuple[str, str], datetime | None]:
         """(student, assignment) → timestamp of every submission that has all its scores."""
-        found = {}
-        for assignment in self.gb.assignments:
-            for submission in assignment.submissions:
-                grades = [g for nb in submission.notebooks for g in nb.grades]
-                if grades and all(g.auto_score is not None for g in grades):
-                    found[(submission.student.id, assignment.name)] = submission.timestamp
-        return found
+        from nbgrader.api import Assignment, Grade, SubmittedAssignment, SubmittedNotebook
+
+        counted = (
+            self.gb.db.query(
+                SubmittedAssignment.student_id,
+                Assignment.name,
+                SubmittedAssignment.timestamp,
+                func.count(Grade.id),
+                func.count(Grade.auto_score),
+            )
+            .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+            .outerjoin(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .outerjoin(Grade, Grade.notebook_id == SubmittedNotebook.id)
+            .group_by(SubmittedAssignment.id, Assignment.name)
+        )
+        return {
+            (student, assignment): timestamp
+            for student, assignment, timestamp, grades, scored in counted
+            if grades and scored == grades
+        }
 
     @staticmethod
     def same_time(recorded: datetime | None, moment: datetime) -> bool:
-        return recorded == _naive_utc(moment)
+        return recorded == naive_utc(moment)
 
     def record(self, result: Result) -> None:
-        """Scores into the grade cells, feedback into the comments, in one commit."""
+        """Scores into the grade cells, feedback into the comments, written with the next batch."""
         if result.student is None or result.assignment is None:
             return
         self.ensure_assignment(result.assignment)
-        with warnings.catch_warnings(), self._transaction():
-            # nbgrader's add_submission makes SQLAlchemy warn about its autoflush; it is harmless
-            warnings.simplefilter("ignore", SAWarning)
-            with self.gb.db.no_autoflush:
-                self._record(result)
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append(result)
+        if len(self.pending) >= BATCH_SIZE or time.monotonic() - self.since >= BATCH_SECONDS:
+            self.flush()
 
-    def _record(self, result: Result) -> None:
-        from nbgrader.api import MissingEntry
-
-        assert result.student is not None and result.assignment is not None
-        student, assignment = result.student, result.assignment
-        self._racing(lambda: self.gb.update_or_create_student(student))
+    def flush(self) -> None:
+        """The waiting results in one transaction, or, where it fails, each in its own."""
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
         try:
-            submission = self.gb.find_submission(assignment, student)
-        except MissingEntry:
-            submission = self._racing(
-                lambda: self.gb.add_submission(assignment, student),
-                lambda: self.gb.find_submission(assignment, student),
-            )
-        if result.timestamp is not None:
-            submission.timestamp = _naive_utc(result.timestamp)
-        by_name = {m.verdict.qid.partition(".")[2]: m for m in result.questions}
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                marked = by_name.get(grade.cell.name.removesuffix("_test"))
-                if marked is not None:
-                    grade.auto_score = marked.score
-                    grade.needs_manual_grade = False
-            for comment in notebook.comments:
-                marked = by_name.get(comment.cell.name)
-                if marked is not None:
-                    comment.auto_comment = marked.verdict.feedback
+            self._write(batch)
+        except RECORD_ERRORS:
+            # one result the database refuses, or a row another run made first: the others land
+            for result in batch:
+                self._write_alone(result)
 
-    def _racing(self, make: Callable[[], T], find: Callable[[], T] | None = None) -> T:
-        """Make a row that another grading run may be making at the same moment.
+    def _write_alone(self, result: Result) -> None:
+        attempts = RACE_ATTEMPTS
+        while True:
+            try:
+                self._write([result])
+                return
+            except IntegrityError as problem:
+                # another run made one of its rows first; that row is committed now and read anew
+                attempts -= 1
+                if not attempts:
+                    self.refused(Unrecorded(result, problem))
+                    return
+            except RECORD_ERRORS as problem:
+                self.refused(Unrecorded(result, problem))
+                return
 
-        nbgrader rolls back and raises InvalidEntry when the other run was first (and logs the
-        traceback, which is silenced here since the row is then simply read).
+    def _write(self, batch: list[Result]) -> None:
+        """Every result of the batch into its submission's rows, in one transaction.
+
+        The rows are nbgrader's models, inserted and updated in bulk: one statement per model for
+        the whole batch (object by object, the unit of work cost ~16 ms of CPU per submission).
         """
-        from nbgrader.api import InvalidEntry
+        from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
 
-        quiet = logging.getLogger("tornado.application")
-        before, quiet.disabled = quiet.disabled, True
-        try:
-            return make()
-        except InvalidEntry:
-            self.gb.db.rollback()
-            return (find or make)()
-        finally:
-            quiet.disabled = before
+        # the last result of a submission counts, as when each was written in turn
+        latest = {(r.assignment, r.student): r for r in batch if r.assignment and r.student}
+        with self._transaction():
+            layouts = {a: self._layout(a) for a, _ in latest}
+            students = {s for _, s in latest}
+            found = self._existing(students, [la.assignment_id for la in layouts.values()])
+            new, changed = Rows(), Rows()
+            new.students = [{"id": s} for s in sorted(students - found.students)]
+            for (assignment, student), result in latest.items():
+                layout = layouts[assignment]
+                submission = found.submissions.get((layout.assignment_id, student))
+                if submission is None:
+                    new.add_submission(layout, student, result)
+                else:
+                    changed.update_submission(layout, submission, found, result)
+            for model, rows in (
+                (Student, new.students),
+                (SubmittedAssignment, new.submissions),
+                (SubmittedNotebook, new.notebooks),
+                (Grade, new.grades),
+                (Comment, new.comments),
+            ):
+                if rows:
+                    self.gb.db.execute(insert(model), rows)
+            for model, rows in (
+                (SubmittedAssignment, changed.submissions),
+                (Grade, changed.grades),
+                (Comment, changed.comments),
+            ):
+                if rows:
+                    self.gb.db.execute(update(model), rows)
+
+    def _existing(self, students: set[str], assignment_ids: list[str]) -> Found:
+        """What the gradebook holds of these submissions, read in one query per model."""
+        from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
+
+        db = self.gb.db
+        known = set(db.scalars(select(Student.id).where(Student.id.in_(students))))
+        submitted = db.execute(
+            select(
+                SubmittedAssignment.assignment_id,
+                SubmittedAssignment.student_id,
+                SubmittedAssignment.id,
+            ).where(
+                SubmittedAssignment.student_id.in_(students),
+                SubmittedAssignment.assignment_id.in_(assignment_ids),
+            )
+        )
+        found = Found(known, {(a, s): i for a, s, i in submitted})
+        for rows, model in ((found.grades, Grade), (found.comments, Comment)):
+            cells = db.execute(
+                select(SubmittedNotebook.assignment_id, model.id, model.cell_id)
+                .join(model, model.notebook_id == SubmittedNotebook.id)
+                .where(SubmittedNotebook.assignment_id.in_(list(found.submissions.values())))
+            )
+            for submission, row_id, cell_id in cells:
+                rows.setdefault(submission, []).append((row_id, cell_id))
+        return found
+
+    def _layout(self, assignment: str) -> Layout:
+        if assignment not in self.layouts:
+            from nbgrader.api import GradeCell, Notebook, SolutionCell, TaskCell
+
+            found = self.gb.find_assignment(assignment)
+            notebooks = self.gb.db.query(Notebook).filter(Notebook.assignment_id == found.id)
+            cells: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+            question: dict[str, str] = {}
+            # all cells of all notebooks in one query, instead of one lazy load per notebook
+            for nb in notebooks.options(selectinload(Notebook._base_cells)):
+                graded = [c for c in nb._base_cells if isinstance(c, GradeCell | TaskCell)]
+                commented = [c for c in nb._base_cells if isinstance(c, SolutionCell | TaskCell)]
+                cells[nb.id] = (tuple(c.id for c in graded), tuple(c.id for c in commented))
+                question |= {c.id: c.name for c in commented}
+                question |= {c.id: c.name.removesuffix("_test") for c in graded}
+            self.layouts[assignment] = Layout(found.id, cells, question)
+        return self.layouts[assignment]
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -171,6 +286,10 @@ class Gradebook:
         return {g.cell.name: g.auto_score for nb in submission.notebooks for g in nb.grades}
 
 
+def _raise(unrecorded: Unrecorded) -> None:
+    raise unrecorded.problem
+
+
 # how long a write waits for another grading run that holds SQLite's lock
 BUSY_SECONDS = 60
 
@@ -185,10 +304,3 @@ def _patient(gb: Any) -> Any:
         event.listen(gb.engine, "connect", busy_timeout)
         gb.engine.dispose()  # connections made so far lack the setting
     return gb
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    """nbgrader keeps timestamps as naive UTC."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)

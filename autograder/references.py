@@ -90,15 +90,24 @@ NO_SLIP = Slip()
 def derive(
     ex: Exercise, variant: Variant = None, slip: Slip = NO_SLIP, given: Variant = None
 ) -> dict[str, Any]:
-    """Every result of an exercise's worksheet for one variant, with one slip (or none)."""
-    if given:
-        return _derive(ex, variant, slip, given)
-    return _derive_cached(ex.name, freeze_variant(variant) if variant else None, slip)
+    """Every result of an exercise's worksheet for one variant, with one slip (or none).
+
+    With `given` (a student's earlier answers), the results that follow from those values. These
+    are cached by the values too: the students of a class who made the same earlier mistake share
+    one derivation.
+    """
+    frozen_given = freeze_variant({k: _numbers(v) for k, v in given.items()}) if given else None
+    return _derive_cached(ex.name, freeze_variant(variant) if variant else None, slip, frozen_given)
 
 
 @lru_cache(maxsize=1024)
-def _derive_cached(name: str, frozen_variant: Any, slip: Slip) -> dict[str, Any]:
-    return _derive(exercise(name), thaw_variant(frozen_variant), slip, None)
+def _derive_cached(name: str, frozen_variant: Any, slip: Slip, frozen_given: Any) -> dict[str, Any]:
+    return _derive(exercise(name), thaw_variant(frozen_variant), slip, thaw_variant(frozen_given))
+
+
+def _numbers(value: Any) -> Any:
+    """A given value as it enters the derivation: floats, nested as its array is."""
+    return np.asarray(value, dtype=float).tolist()
 
 
 def steps(assignment: str, variant: Variant = None, slip: Slip = NO_SLIP) -> dict[str, Any]:
@@ -116,16 +125,25 @@ def _steps_cached(name: str, frozen_variant: Any, slip: Slip) -> dict[str, Any]:
 
 def next_entry(rule: Any, previous: np.ndarray) -> np.ndarray | None:
     """The entry after `previous` (numbers, or rows) by a trajectory's rule from `steps`, as floats;
-    None where those numbers break the rule (a division by zero, say)."""
+    None where those numbers break the rule (a division by zero, say).
 
+    Cached by the rule and the numbers: students whose trajectories start alike share the work.
+    """
+    return _next_entry(rule, freeze_variant(np.asarray(previous, dtype=float).tolist()))
+
+
+@lru_cache(maxsize=8192)
+def _next_entry(rule: Any, previous: tuple[Any, ...]) -> np.ndarray | None:
     def exact(x: float) -> sp.Expr:
         return sp.Float(float(x), 17)
 
     entries = [exact(x) if np.ndim(x) == 0 else [exact(v) for v in x] for x in previous]
     try:
-        return np.asarray(numeric(rule(entries)), dtype=float)
+        found = np.asarray(numeric(rule(entries)), dtype=float)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError):
         return None
+    found.setflags(write=False)  # shared by every caller with the same numbers
+    return found
 
 
 def _derive(ex: Exercise, variant: Variant, slip: Slip, given: Variant) -> dict[str, Any]:
@@ -284,6 +302,14 @@ def mistake_targets(
 @lru_cache(maxsize=4096)
 def _mistake_targets_cached(qid: str, frozen_variant: Any) -> tuple[tuple[str, Target], ...]:
     return tuple(_mistake_targets(qid, thaw_variant(frozen_variant), None))
+
+
+def derive_assignment(assignment: str, variant: Variant = None) -> None:
+    """Every reference and mistake of an assignment derived now, and cached for what follows."""
+    for q in exercise(assignment).questions:
+        qid = f"{assignment}.{q.name}"
+        reference(qid, variant)
+        mistake_targets(qid, variant)
 
 
 def _mistake_targets(qid: str, variant: Variant, given: Variant) -> list[tuple[str, Target]]:

@@ -1,0 +1,79 @@
+"""Where the grader's own time goes: `python bench/grade_profile.py --n 200`.
+
+Builds a class of N submissions (as bench/grade_class.py does), grades it in this process with
+`autograder.batch.grade` under cProfile, and prints the parent's cost per notebook of each stage
+(marking, gradebook, feedback pages) and the functions that take the most of it. cProfile sees
+the thread that marks and records; the sandbox runs happen in the worker processes. It counts
+that thread's CPU time, so that other work on the machine does not inflate the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grade_class import build
+
+from autograder.batch import Options, grade
+
+# the parent's stages, by the function that does each
+STAGES = {
+    "marking": ("marking.py", "mark"),
+    "gradebook": ("batch.py", "_record"),
+    "gradebook (last batch, at the end)": ("gradebook.py", "close"),
+    "feedback pages": ("batch.py", "_write_feedback"),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="submissions in the class")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--top", type=int, default=25, help="functions to list")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="autograder-profile-") as tmp:
+        course = Path(tmp) / "course"
+        build(course, args.n)
+        profile = cProfile.Profile(time.thread_time)
+        started = time.perf_counter()
+        profile.enable()
+        graded = grade([course / "submitted"], Options(workers=args.workers))
+        profile.disable()
+        wall = time.perf_counter() - started
+    n = len(graded.results)
+    stats = pstats.Stats(profile)
+    print(f"class of {n} notebooks, {args.workers} workers, {os.cpu_count()} cores")
+    print(f"batch.grade: {wall:.1f} s, {n / wall:.1f} notebooks/s")
+    print("the parent's work per notebook (CPU time of the thread that marks and records):")
+    total = 0.0
+    for label, (module, function) in STAGES.items():
+        seconds = _cumulative(stats, module, function)
+        total += seconds
+        print(f"  {label:36s} {seconds / n * 1000:6.1f} ms")
+    print(f"  {'together':36s} {total / n * 1000:6.1f} ms")
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.top)
+    print(out.getvalue())
+    print(f"repeat: .venv/bin/python bench/grade_profile.py --n {args.n} --workers {args.workers}")
+    return 0
+
+
+def _cumulative(stats: pstats.Stats, module: str, function: str) -> float:
+    """Seconds spent in a function and what it called (0 where it never ran)."""
+    table = stats.stats  # type: ignore[attr-defined]
+    return sum(
+        entry[3]
+        for (path, _, name), entry in table.items()
+        if name == function and path.endswith(f"autograder/{module}")
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

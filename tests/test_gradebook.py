@@ -1,0 +1,149 @@
+"""Results recorded in batches into a real nbgrader gradebook (SQLite), read back with nbgrader's API.
+
+A gradebook written in batches holds what nbgrader's own API writes one submission at a time; a
+result the database refuses costs a warning and the rest of its batch still lands; what waits for
+its batch is all a killed run can lose.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nbgrader.api import Gradebook as NbGradebook
+
+from autograder import gradebook
+from autograder.gradebook import Gradebook, Unrecorded
+from autograder.grading import Verdict
+from autograder.marking import Marked, Result
+from autograder.references import exercise
+
+ASSIGNMENT = "minima"
+WHEN = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A course whose gradebook holds the assignment and its cells (made once, copied per test)."""
+    course = tmp_path_factory.mktemp("released") / "course"
+    course.mkdir()
+    with Gradebook(course) as book:
+        book.ensure_assignment(ASSIGNMENT)
+    return course
+
+
+@pytest.fixture
+def course(released: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(released, tmp_path / "course"))
+
+
+def result(student: str, k: int, late: int = 0) -> Result:
+    """A graded submission whose every score and feedback depends on the student's number k."""
+    marked = []
+    for i, q in enumerate(exercise(ASSIGNMENT).questions):
+        share = ((k + i) % 3) / 2
+        verdict = Verdict(
+            f"{ASSIGNMENT}.{q.name}", "partial", share, None, f"{student}: {q.name} {k}"
+        )
+        marked.append(Marked(verdict, float(q.points)))
+    moment = WHEN + timedelta(minutes=k + late)
+    return Result(student, ASSIGNMENT, f"{student}.ipynb", moment, "de", tuple(marked))
+
+
+def by_nbgraders_api(course: Path, results: list[Result]) -> None:
+    """One submission at a time, each through nbgrader's own calls (the way before batches)."""
+    from nbgrader.api import MissingEntry
+
+    with NbGradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for r in results:
+            assert r.student is not None and r.timestamp is not None
+            gb.update_or_create_student(r.student)
+            try:
+                submission = gb.find_submission(ASSIGNMENT, r.student)
+            except MissingEntry:
+                submission = gb.add_submission(ASSIGNMENT, r.student)
+            submission.timestamp = r.timestamp.astimezone(UTC).replace(tzinfo=None)
+            for m in r.questions:
+                name = m.verdict.qid.partition(".")[2]
+                grade = gb.find_grade(f"{name}_test", ASSIGNMENT, ASSIGNMENT, r.student)
+                grade.auto_score, grade.needs_manual_grade = m.score, False
+                comment = gb.find_comment(name, ASSIGNMENT, ASSIGNMENT, r.student)
+                comment.auto_comment = m.verdict.feedback
+            gb.db.commit()
+
+
+def read_back(course: Path) -> dict[str, Any]:
+    """Every row a teacher sees through nbgrader's API, by student."""
+    with NbGradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return {
+            s.student.id: (
+                s.timestamp,
+                s.score,
+                s.max_score,
+                sorted(
+                    (g.cell.name, g.auto_score, g.manual_score, g.needs_manual_grade)
+                    for nb in s.notebooks
+                    for g in nb.grades
+                ),
+                sorted((c.cell.name, c.auto_comment) for nb in s.notebooks for c in nb.comments),
+            )
+            for a in gb.assignments
+            for s in a.submissions
+        }
+
+
+def test_batches_read_back_as_nbgraders_api_writes_one_by_one(course: Path, tmp_path: Path) -> None:
+    one_by_one = Path(shutil.copytree(course, tmp_path / "one_by_one"))
+    first = [result(f"s{k:02d}", k) for k in range(12)]
+    # graded again (forced), a later hand-in, and one submission twice within one batch
+    again = [result(f"s{k:02d}", k + 1, late=5) for k in range(0, 12, 3)] + [result("s01", 7)]
+    with Gradebook(course) as book:
+        for r in first:
+            book.record(r)
+    with Gradebook(course) as book:
+        for r in again:
+            book.record(r)
+    by_nbgraders_api(one_by_one, first + again)
+    batched = read_back(course)
+    assert batched == read_back(one_by_one)
+    assert len(batched) == 12
+    with Gradebook(course) as book:
+        assert set(book.complete()) == {(f"s{k:02d}", ASSIGNMENT) for k in range(12)}
+
+
+def test_a_refused_result_costs_a_warning_and_the_rest_of_its_batch_lands(course: Path) -> None:
+    refused: list[Unrecorded] = []
+    # a lone surrogate: no database encoding can store this student id
+    results = [result("s00", 0), result("s\udcff", 1), result("s02", 2)]
+    with Gradebook(course, refused=refused.append) as book:
+        for r in results:
+            book.record(r)
+    assert [u.result.student for u in refused] == ["s\udcff"]
+    assert isinstance(refused[0].problem, UnicodeError)
+    assert set(read_back(course)) == {"s00", "s02"}
+
+
+def test_a_refused_result_is_raised_where_no_one_listens(course: Path) -> None:
+    book = Gradebook(course)
+    book.record(result("s\udcff", 1))
+    with pytest.raises(UnicodeError):
+        book.close()
+
+
+def test_only_the_batch_that_waits_is_not_yet_in_the_gradebook(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gradebook, "BATCH_SIZE", 4)
+    monkeypatch.setattr(gradebook, "BATCH_SECONDS", 3600.0)
+    book = Gradebook(course)
+    for k in range(6):
+        book.record(result(f"s{k:02d}", k))
+    # what another process sees now is what a kill at this moment leaves: whole submissions
+    assert set(read_back(course)) == {f"s{k:02d}" for k in range(4)}
+    assert all(g[1] is not None for row in read_back(course).values() for g in row[3])
+    book.close()
+    assert set(read_back(course)) == {f"s{k:02d}" for k in range(6)}
