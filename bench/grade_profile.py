@@ -14,6 +14,7 @@ import cProfile
 import io
 import os
 import pstats
+import resource
 import sys
 import tempfile
 import time
@@ -42,15 +43,20 @@ def main() -> int:
         course = Path(tmp) / "course"
         build(course, args.n)
         profile = cProfile.Profile(time.thread_time)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         profile.enable()
         graded = grade([course / "submitted"], Options(workers=args.workers))
         profile.disable()
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     n = len(graded.results)
     stats = pstats.Stats(profile)
     print(f"class of {n} notebooks, {args.workers} workers, {os.cpu_count()} cores")
-    print(f"batch.grade: {wall:.1f} s, {n / wall:.1f} notebooks/s")
+    print(
+        f"batch.grade: {wall:.1f} s, {n / wall:.1f} notebooks/s (load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        f"CPU time of all its processes (workers and sandboxes too): {cpu / n * 1000:.0f} ms/notebook"
+    )
     print("the parent's work per notebook (CPU time of the thread that marks and records):")
     total = 0.0
     for label, (module, function) in STAGES.items():
@@ -63,6 +69,15 @@ def main() -> int:
     print(out.getvalue())
     print(f"repeat: .venv/bin/python bench/grade_profile.py --n {args.n} --workers {args.workers}")
     return 0
+
+
+def _cpu_seconds() -> float:
+    """User and system time of this process and of its children that have ended."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _cumulative(stats: pstats.Stats, module: str, function: str) -> float:
