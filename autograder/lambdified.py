@@ -36,18 +36,9 @@ class Layout:
     symbols: tuple[sp.Symbol, ...]
     slots: Mapping[str, tuple[int, tuple[int, ...]]]
 
-    def flat(self, params: SimpleNamespace) -> list[float]:
-        """The varying parameters of one variant (exact, from `Exercise.params`) as floats."""
-        values: list[float] = []
-        for name in self.slots:
-            value = getattr(params, name)
-            entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
-            values.extend(float(v) for v in entries)
-        return values
-
     def written(self, ex: Exercise, variant: Mapping[str, Any]) -> list[float]:
-        """The same floats straight from a variant as written (decimal strings, ints, lists):
-        no exact SymPy numbers made on the way, for many variants at once."""
+        """The varying parameters of a variant as floats, straight from how it is written (decimal
+        strings, ints, lists; the seed's where it is silent): no exact SymPy numbers on the way."""
         values: list[float] = []
         for name in self.slots:
             value = variant.get(name, ex.parameters[name])
@@ -147,7 +138,7 @@ def compiled(name: str, slip: Slip) -> Compiled | None:
     # against the seed's exact results below drops anything that step would have changed
     with contextlib.suppress(*NOT_SYMBOLIC):
         ex.derive(params, slip, sheet)
-    flat = layout.flat(ex.params())
+    flat = layout.written(ex, {})
     seed = derive(ex, None, slip)
     formulas = {}
     for q in ex.questions:
