@@ -65,12 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="the key of one student's own numbers (an assignment released with --per-student)",
     )
-    answers.add_argument(
-        "--course",
-        type=Path,
-        default=Path("course"),
-        help="the course whose secret draws the student's numbers (default: ./course)",
-    )
+    _course_option(answers, "the course whose secret draws the student's numbers")
     answers.set_defaults(run=_answers)
 
     audit_cmd = commands.add_parser(
@@ -99,12 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ASSIGNMENT",
         help="default: all",
     )
-    rel.add_argument(
-        "--course",
-        type=Path,
-        default=Path("course"),
-        help="the nbgrader course directory (default: ./course)",
-    )
+    _course_option(rel, "the nbgrader course directory")
     rel.add_argument(
         "--lang",
         default="de",
@@ -290,6 +280,12 @@ def _export(args: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return 0
+
+
+def _course_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--course", type=Path, default=Path("course"), help=f"{what} (default: ./course)"
+    )
 
 
 def _answers(args: argparse.Namespace) -> int:
