@@ -16,8 +16,7 @@ from typing import Any
 
 import nbformat
 
-from autograder.notebooks import instructor_notebook
-from autograder.release import ReleaseError, generate, nbgrader_api
+from autograder.release import generate, nbgrader_api
 from autograder.reports import write_whole
 from autograder.submissions import STUDENT_ID
 from autograder.variants import course_secret, draw
@@ -133,11 +132,6 @@ def release_per_student(
 def _generate(
     api: Any, staging: Path, assignment: str, lang: str, variant: Mapping[str, Any]
 ) -> nbformat.NotebookNode:
-    source = staging / "source" / assignment / f"{assignment}.ipynb"
-    source.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(instructor_notebook(assignment, lang, variant), source)
-    result = api.generate_assignment(assignment, force=True)
-    if not result["success"]:
-        raise ReleaseError(f"nbgrader could not generate {assignment}:\n{result['log']}")
+    generate(api, assignment, staging, lang, variant)
     released = staging / "release" / assignment / f"{assignment}.ipynb"
     return nbformat.read(released, as_version=4)

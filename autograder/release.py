@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,12 +64,15 @@ def nbgrader_api(course: Path, db_url: str | None = None) -> Any:
     return NbGraderAPI(config=config)
 
 
-def generate(api: Any, assignment: str, course: Path, lang: str) -> None:
-    """The instructor notebook into the course's source/, then nbgrader's generate_assignment.
+def generate(
+    api: Any, assignment: str, course: Path, lang: str, variant: Mapping[str, Any] | None = None
+) -> None:
+    """The instructor notebook (of a variant's numbers, or the seed's) into the course's source/,
+    then nbgrader's generate_assignment.
 
     This also enters the assignment, its notebook and its grade cells into the gradebook.
     """
-    notebook = instructor_notebook(assignment, lang)
+    notebook = instructor_notebook(assignment, lang, variant)
     source = course / "source" / assignment / f"{assignment}.ipynb"
     source.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, source)
