@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import numpy as np
 import pytest
 
+from autograder.grading import is_right
 from autograder.per_student import Variants, read_students, roster
 from autograder.references import exercise, reference
 from autograder.samples import answered, solution_code, submit, value_code
@@ -165,8 +165,9 @@ def test_a_copy_of_a_classmates_numbers_scores_nothing_and_is_named(
     for q in values:
         qid = f"{ASSIGNMENT}.{q.name}"
         verdict = copied[qid]
-        if np.allclose(reference(qid, own).value, reference(qid, theirs).value):
-            # the two variants happen to share this answer: the copy is right, and no copy
+        if is_right(qid, reference(qid, theirs).value, own):
+            # the two variants share this answer within the tolerance (Adam's first steps are
+            # ~η whatever the target): the copy is right, and no copy
             assert verdict["correct"] and verdict["copied_from"] is None, verdict
             continue
         differ.append(q.name)
