@@ -57,6 +57,15 @@ def message(section: str, key: str, lang: str, **details: Any) -> str:
 
 
 def mistake_text(assignment: str, mistake: str, lang: str, **details: Any) -> str:
+    """The text of a mistake by its id; "a+b" (two at once) and "a|b" (either) name each part."""
+    if "|" in mistake:
+        parts = [mistake_text(assignment, m, lang, **details) for m in mistake.split("|")]
+        listed = " ".join(f"({i}) {text}" for i, text in enumerate(parts, start=1))
+        return f"{message('mistake_sets', 'either', lang)} {listed}"
+    if "+" in mistake:
+        parts = [mistake_text(assignment, m, lang, **details) for m in mistake.split("+")]
+        listed = " ".join(f"({i}) {text}" for i, text in enumerate(parts, start=1))
+        return f"{message('mistake_sets', 'both', lang)} {listed}"
     own = exercise_texts(assignment).get("mistakes", {})
     texts = own.get(mistake) or messages()["mistakes"].get(mistake)
     if texts is None:

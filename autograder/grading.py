@@ -38,6 +38,7 @@ from autograder.references import (
     locate,
     mistake_targets,
     next_entry,
+    pair_targets,
     reference,
     steps,
     target,
@@ -259,24 +260,57 @@ def _recognise(
     given: Mapping[str, Any] | None,
     lang: str,
 ) -> Verdict | None:
+    """The mistake a wrong answer is: one slip, else a right step from the student's own earlier
+    answer, else two slips at once. Where several fit, they are named together, never one guessed.
+
+    Each is tried within the tolerance first, then at the precision the answer is printed with
+    (0.15 for 0.1547): an answer that one explanation fits exactly is not named after another
+    that it fits only once rounded.
+    """
     assignment = qid.partition(".")[0]
-    for mistake, t in mistake_targets(qid, variant):
-        if _matches(q, canonical, t, lenient=True):
-            text = feedback.mistake_text(assignment, mistake, lang)
-            return Verdict(qid, "wrong", 0.0, mistake, text)
     earlier = {k: v for k, v in (given or {}).items() if k != q.name}
-    if earlier:
-        ex, _ = locate(qid)
-        try:
-            follows = target(q, derive(ex, variant, given=earlier)[q.name])
-        except Exception:
-            # the earlier answers are the student's: any that cannot be used explain nothing
-            return None
-        if _matches(q, canonical, follows, lenient=True):
+    follows = _following(qid, q, variant, earlier) if earlier else None
+    for lenient in (False, True):
+        named = _fitting(q, canonical, mistake_targets(qid, variant), lenient)
+        if named:
+            return _named(qid, assignment, named, lang)
+        if follows is not None and _matches(q, canonical, follows, lenient):
             source = ", ".join(sorted(earlier))
             text = feedback.mistake_text(assignment, "carried", lang, source=source)
             return Verdict(qid, "wrong", 0.0, "carried", text)
+        named = _fitting(q, canonical, pair_targets(qid, variant), lenient)
+        if named:
+            return _named(qid, assignment, named, lang)
     return None
+
+
+def _following(
+    qid: str, q: Question, variant: Mapping[str, Any] | None, earlier: Mapping[str, Any]
+) -> Target | None:
+    """The answer that follows by the right rule from the student's own earlier answers."""
+    ex, _ = locate(qid)
+    try:
+        return target(q, derive(ex, variant, given=earlier)[q.name])
+    except Exception:
+        # the earlier answers are the student's: any that cannot be used explain nothing
+        return None
+
+
+def _fitting(
+    q: Question, canonical: Any, targets: Sequence[tuple[str, Target]], lenient: bool
+) -> list[str]:
+    """The mistakes (in the spec's order, each once) whose answer the canonical answer fits."""
+    found: list[str] = []
+    for mistake, t in targets:
+        if mistake not in found and _matches(q, canonical, t, lenient):
+            found.append(mistake)
+    return found
+
+
+def _named(qid: str, assignment: str, mistakes: list[str], lang: str) -> Verdict:
+    """One mistake by its id; two at once as "a+b"; mistakes that fit alike as "a|b"."""
+    mistake = "|".join(mistakes)
+    return Verdict(qid, "wrong", 0.0, mistake, feedback.mistake_text(assignment, mistake, lang))
 
 
 def _carried_forward(

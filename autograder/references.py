@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import combinations, product
 from typing import Any
 
 import numpy as np
@@ -247,11 +248,16 @@ def _reference_cached(qid: str, frozen_variant: Any) -> Reference:
 
 
 def _derived(
-    ex: Exercise, q: Question, variant: Variant, slip: Slip, reference_rule: Rule | None = None
+    ex: Exercise,
+    q: Question,
+    variant: Variant,
+    slip: Slip,
+    reference_rule: Rule | None = None,
+    by_formula: bool = True,
 ) -> Target:
     """One question's target for a variant: by the lambdified formula where one holds it, else by
     the exact derivation (the seed's numbers always take the exact one: it is derived once)."""
-    fast = _by_formula(ex, q, variant, slip, reference_rule) if variant else None
+    fast = _by_formula(ex, q, variant, slip, reference_rule) if variant and by_formula else None
     if fast is not None:
         return fast
     return target(q, derive(ex, variant, slip)[q.name], reference_rule)
@@ -282,11 +288,28 @@ def slips(q: Question) -> list[tuple[str, Slip]]:
     """Every slip that stands for one of the question's mistakes (each form, rounded or not)."""
     result = []
     for mistake in q.mistakes:
-        rounding = ROUNDING_DIGITS if mistake == "rounded" else None
-        for form in range(MISTAKE_FORMS.get(mistake, 1)):
-            result.append((mistake, Slip(mistake, form, rounding)))
-            if q.rounding is not None and rounding is None:
-                result.append((mistake, Slip(mistake, form, q.rounding)))
+        for slip in _forms(q, mistake):
+            result.append((mistake, slip))
+            if q.rounding is not None and slip.rounding is None:
+                result.append((mistake, replace(slip, rounding=q.rounding)))
+    return result
+
+
+def _forms(q: Question, mistake: str) -> list[Slip]:
+    rounding = ROUNDING_DIGITS if mistake == "rounded" else None
+    return [Slip(mistake, form, rounding) for form in range(MISTAKE_FORMS.get(mistake, 1))]
+
+
+def pair_slips(q: Question) -> list[tuple[str, Slip]]:
+    """Every two of the question's mistakes made at once, each form of each (rounded or not):
+    the id joins the two in the order the spec lists them, "sign+factor_two"."""
+    result = []
+    for first, second in combinations(q.mistakes, 2):
+        for a, b in product(_forms(q, first), _forms(q, second)):
+            both = a.with_(b)
+            result.append((f"{first}+{second}", both))
+            if q.rounding is not None and both.rounding is None:
+                result.append((f"{first}+{second}", replace(both, rounding=q.rounding)))
     return result
 
 
@@ -302,6 +325,49 @@ def mistake_targets(
 @lru_cache(maxsize=4096)
 def _mistake_targets_cached(qid: str, frozen_variant: Any) -> tuple[tuple[str, Target], ...]:
     return tuple(_mistake_targets(qid, thaw_variant(frozen_variant), None))
+
+
+def pair_targets(qid: str, variant: Variant = None) -> list[tuple[str, Target]]:
+    """The answer of every two mistakes made at once, where it is neither the reference nor what
+    one of the mistakes alone gives (the one mistake is then the simpler explanation)."""
+    return list(_pair_targets_cached(qid, freeze_variant(variant) if variant else None))
+
+
+@lru_cache(maxsize=4096)
+def _pair_targets_cached(qid: str, frozen_variant: Any) -> tuple[tuple[str, Target], ...]:
+    variant = thaw_variant(frozen_variant)
+    ex, q = locate(qid)
+    ref = reference(qid, variant)
+    ref_rule = _rule(ref.target)
+    explained = [ref.target, *ref.alternatives, *(t for _, t in mistake_targets(qid, variant))]
+    found: list[tuple[str, Target]] = []
+    for pair, slip in pair_slips(q):
+        # exact per variant: a formula compiled for every pair would cost more than it saves
+        t = _derived(ex, q, variant, slip, ref_rule, by_formula=False)
+        if not any(coincide(t, other) for other in explained):
+            found.append((pair, t))
+    return tuple(found)
+
+
+def coincide(a: Target, b: Target) -> bool:
+    """The same answer, but for the last bits of floating point."""
+    return _same(a.value, b.value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True))
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, SolutionSet) and isinstance(b, SolutionSet):
+        return sp.srepr(a.condition) == sp.srepr(b.condition)
+    if isinstance(a, sp.Basic) and isinstance(b, sp.Basic):
+        return sp.expand(a - b) == 0
+    return type(a) is type(b) and a == b
 
 
 def derive_assignment(assignment: str, variant: Variant = None) -> None:

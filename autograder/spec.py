@@ -90,50 +90,99 @@ def choice(name: str, options: Mapping[str, str], **kw: Any) -> Question:
     return Question(name, Kind.CHOICE, options=dict(options), **kw)
 
 
-# How many forms each mistake takes; a derivation asks `slip.form` which one it is making.
+# How many forms each mistake takes; a derivation asks `slip.form_of(mistake)` which one it makes.
 MISTAKE_FORMS: dict[str, int] = {"factor_two": 2, "shifted": 2}
 
 
 @dataclass(frozen=True)
 class Slip:
-    """The one mistake (or none) that a derivation makes, so that mistakes are derived, not typed.
+    """The mistake (or none, or two at once) that a derivation makes, so that mistakes are derived,
+    not typed.
 
     A spec writes its derivation once, calling these helpers where a student could slip;
-    with no mistake they are the identity of the right calculation.
+    with no mistake they are the identity of the right calculation. `also` is a second mistake
+    made in the same derivation (with its form): how two slips at once are derived.
     """
 
     mistake: str | None = None
     form: int = 0
     rounding: int | None = None
+    also: tuple[str, int] | None = None
+
+    @property
+    def mistakes(self) -> tuple[str, ...]:
+        first = () if self.mistake is None else (self.mistake,)
+        return first + ((self.also[0],) if self.also else ())
+
+    @property
+    def exact(self) -> bool:
+        """No mistake and no rounding: the right calculation, to the last digit."""
+        return self.mistake is None and self.rounding is None
 
     def on(self, mistake: str) -> bool:
-        return self.mistake == mistake
+        return mistake in self.mistakes
+
+    def form_of(self, mistake: str) -> int:
+        """Which form of `mistake` this slip makes (factor 2 or ½, shifted earlier or later)."""
+        if self.also and self.also[0] == mistake:
+            return self.also[1]
+        return self.form if self.mistake == mistake else 0
+
+    def with_(self, other: Slip) -> Slip:
+        """Both slips at once (their mistakes in a fixed order, so that a pair is one slip)."""
+        made = sorted({(m, f) for s in (self, other) for m, f in s._made()})
+        if len(made) > 2 or len({m for m, _ in made}) < len(made):
+            raise ValueError(f"a slip makes at most two different mistakes, not {made}")
+        rounding = self.rounding if self.rounding is not None else other.rounding
+        if not made:
+            return Slip(rounding=rounding)
+        first, second = made[0], (made[1] if len(made) > 1 else None)
+        return Slip(first[0], first[1], rounding, second)
+
+    def _made(self) -> list[tuple[str, int]]:
+        made = [] if self.mistake is None else [(self.mistake, self.form)]
+        return made + ([self.also] if self.also else [])
 
     @property
     def sign(self) -> int:
         """−1 where the student steps up the gradient or writes y − p for p − y."""
-        return -1 if self.mistake == "sign" else 1
+        return -1 if self.on("sign") else 1
 
     @property
     def scale(self) -> sp.Rational:
         """The factor 2 or ½ too many in a squared loss (the seeds mix ½(…)² and (…)²)."""
-        if self.mistake == "factor_two":
-            return (sp.Integer(2), sp.Rational(1, 2))[self.form]
+        if self.on("factor_two"):
+            return (sp.Integer(2), sp.Rational(1, 2))[self.form_of("factor_two")]
         return sp.Integer(1)
+
+    def square(self, x: Any) -> Any:
+        """x², the square of a squared loss; x itself where the student forgot the square."""
+        return x if self.on("not_squared") else x**2
+
+    def rate(self, eta: Any) -> Any:
+        """The learning rate as the update uses it: 1 where it is forgotten (the step is the
+        gradient), twice as much in the doubled-step slip."""
+        if self.on("no_learning_rate"):
+            return sp.Integer(1)
+        return 2 * eta if self.on("doubled_step") else eta
 
     def chain(self, outer: Any, inner: Any) -> Any:
         """outer · inner by the chain rule; the inner derivative is lost in the chain-factor slip."""
-        if self.mistake != "chain_factor":
+        if not self.on("chain_factor"):
             return outer * inner
         return outer * sp.ones(*inner.shape) if isinstance(inner, sp.MatrixBase) else outer
 
     def log(self, x: Any) -> Any:
-        return sp.log(x, 10) if self.mistake == "log10" else sp.log(x)
+        return sp.log(x, 10) if self.on("log10") else sp.log(x)
 
     def outer(self, column: sp.Matrix, row: sp.Matrix) -> sp.Matrix:
         """column · rowᵀ, or its transpose in the transposed-gradient slip."""
         product = sp.Matrix(column) * sp.Matrix(row).T
-        return product.T if self.mistake == "transposed" else product
+        return product.T if self.on("transposed") else product
+
+    def swap(self, pair: sp.Matrix) -> sp.Matrix:
+        """A gradient of two components, or with them swapped in the swapped slip."""
+        return sp.Matrix([pair[1], pair[0]]) if self.on("swapped") else pair
 
     def rnd(self, x: Any) -> Any:
         """A value written down by hand: rounded to `rounding` decimals when this slip rounds."""
@@ -145,9 +194,9 @@ class Slip:
 
     def window(self, trajectory: Sequence[Any], start: int, length: int) -> list[Any]:
         """`length` entries of a trajectory from `start`, shifted by one in the shifted slips."""
-        if self.mistake == "shifted":
-            start += (-1, 1)[self.form]
-        elif self.mistake == "loss_after_update":
+        if self.on("shifted"):
+            start += (-1, 1)[self.form_of("shifted")]
+        elif self.on("loss_after_update"):
             start += 1
         return list(trajectory[start : start + length])
 

@@ -78,7 +78,7 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.w_new = trajectory[1]
     r.table = Table(COLUMNS, sp.Matrix(rows))
 
-    exact = s.mistake is None and s.rounding is None
+    exact = s.exact
     right = rows if exact else right_rows(p)
     wrong, rounded = compare_with(published_table(p, right), right)
     if len(wrong) != 1:

@@ -135,7 +135,7 @@ def descent_rule(s: Slip, grad: Gradient, start: Any, eta: Any, n: Any) -> sp.Ma
     trajectory = descend(at, point, eta, int(n), s)
     # shifted: n entries, the window one earlier (last step missing) or one later (w0 left out)
     if s.on("shifted"):
-        trajectory = trajectory[:-1] if s.form == 0 else trajectory[1:]
+        trajectory = trajectory[:-1] if s.form_of("shifted") == 0 else trajectory[1:]
     return sp.Matrix([list(here) for here in trajectory])
 
 

@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder import feedback, grade_answer, grading, question_ids, reference
-from autograder.references import _derive_cached, _reference_cached, locate, mistake_targets
+from autograder.references import (
+    _derive_cached,
+    _reference_cached,
+    locate,
+    mistake_targets,
+    pair_targets,
+)
 from autograder.samples import answer_for
 from autograder.spec import Kind
 
@@ -54,6 +60,11 @@ def test_the_reference_is_graded_correct(qid: str) -> None:
     assert verdict.score == 1.0 and verdict.mistake is None
 
 
+def named(verdict: Any) -> set[str]:
+    """The mistakes a verdict names: one id, "a|b" for answers that fit either."""
+    return set((verdict.mistake or "").split("|")) - {""}
+
+
 @pytest.mark.parametrize("qid", IDS)
 def test_every_mistake_is_graded_wrong_and_named(qid: str) -> None:
     _, q = locate(qid)
@@ -63,10 +74,22 @@ def test_every_mistake_is_graded_wrong_and_named(qid: str) -> None:
     for mistake, target in found:
         verdict = grade_answer(qid, answer_for(q, target))
         assert verdict.status == "wrong", f"{qid}: the {mistake} answer is graded {verdict.status}"
-        assert verdict.mistake is not None, f"{qid}: the {mistake} answer is not named"
+        assert mistake in named(verdict), f"{qid}: the {mistake} answer is named {verdict.mistake}"
         assert verdict.score == 0.0
-    first, target = found[0]
-    assert grade_answer(qid, answer_for(q, target)).mistake == first
+
+
+@pytest.mark.parametrize("qid", IDS)
+def test_every_two_mistakes_at_once_are_graded_wrong_and_named_both(qid: str) -> None:
+    _, q = locate(qid)
+    for pair, target in pair_targets(qid):
+        verdict = grade_answer(qid, answer_for(q, target), lang="de")
+        assert verdict.status == "wrong", f"{qid}: the {pair} answer is graded {verdict.status}"
+        assert pair in named(verdict), f"{qid}: the {pair} answer is named {verdict.mistake}"
+        assert set(pair.split("+")) <= set(q.mistakes)
+        # both mistakes are explained, after the sentence that says there are two
+        assert feedback.message("mistake_sets", "both", "de") in verdict.feedback
+        for mistake in pair.split("+"):
+            assert feedback.mistake_text(qid.partition(".")[0], mistake, "de") in verdict.feedback
 
 
 @pytest.mark.parametrize("qid", IDS)
