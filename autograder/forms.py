@@ -9,9 +9,13 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
+
+from autograder.numerals import read_numeral
+from autograder.plain import Opaque
 
 # Far more than any question asks for; bigger answers are refused before they are copied.
 MAX_ELEMENTS = 100_000
@@ -44,7 +48,7 @@ def to_array(answer: Any, finite: bool = True) -> np.ndarray:
     if isinstance(answer, bool | np.bool_):
         raise FormError("boolean")
     if isinstance(answer, str | bytes):
-        raise FormError("text", {"text": _short(answer)})
+        answer = _numeral(answer)
     if isinstance(answer, Mapping) or (callable(answer) and not hasattr(answer, "__array__")):
         raise FormError("not_numbers", {"type": type(answer).__name__})
     if isinstance(answer, Sequence | np.ndarray) and _size_hint(answer) > MAX_ELEMENTS:
@@ -52,10 +56,10 @@ def to_array(answer: Any, finite: bool = True) -> np.ndarray:
     try:
         array = np.asarray(answer)
     except Exception:  # a ragged list, or an object whose __array__ lies
-        raise FormError("ragged") from None
+        array = _numbers_of_one_entry(answer)
     if array.size > MAX_ELEMENTS:
         raise FormError("too_large", {"size": int(array.size)})
-    if array.dtype == object:
+    if array.dtype == object or array.dtype.kind in "US":
         array = _objects_to_numbers(array)
     if array.dtype.kind == "b":
         raise FormError("boolean")
@@ -72,6 +76,33 @@ def to_array(answer: Any, finite: bool = True) -> np.ndarray:
             raise FormError("not_finite")
         raise FormError("not_finite_at", {"where": _position(np.argwhere(bad)[0])})
     return array
+
+
+def to_output(result: Any, parts: int = 1) -> np.ndarray | tuple[np.ndarray, ...]:
+    """What a function returned on one probe, as compared: a float array (NaN allowed), or for a
+    function asked to return `parts` results (W_new, b_new) a tuple of them.
+
+    One result may come as any numeric form (a tuple or list of numbers, a NumPy scalar, a list of
+    arrays of one shape); several as a tuple or list of that many such results.
+    """
+    if result is None:
+        raise FormError("returned_none")
+    if parts == 1:
+        try:
+            return to_array(result, finite=False)
+        except FormError as problem:
+            several = isinstance(result, tuple | list) and 1 < len(result) <= 8
+            if problem.key == "ragged" and several:
+                raise FormError("one_result", {"got": len(result)}) from None
+            raise
+    results = _unwrap(result)
+    if isinstance(results, np.ndarray) and results.ndim > 0 and results.dtype == object:
+        results = list(results)
+    if not isinstance(results, tuple | list):
+        raise FormError("parts", {"expected": parts, "got": 1})
+    if len(results) != parts:
+        raise FormError("parts", {"expected": parts, "got": len(results)})
+    return tuple(to_array(part, finite=False) for part in results)
 
 
 def to_shape(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -160,7 +191,13 @@ def _choice_part(value: Any) -> str:
 
 
 def _unwrap(answer: Any) -> Any:
-    """Tensors and pandas objects as plain NumPy (a tensor that requires grad is detached first)."""
+    """Tensors and pandas objects as plain NumPy (a tensor that requires grad is detached first);
+    what the sandbox could only name (an object, a huge value) as the FormError it is."""
+    if isinstance(answer, Opaque):
+        if answer.tag == "too_large" and isinstance(answer.detail, list):
+            raise FormError("too_large", {"size": int(np.prod(answer.detail))})
+        named = answer.detail if answer.tag == "object" else answer.tag
+        raise FormError("not_numbers", {"type": str(named)[:60]})
     module = type(answer).__module__ or ""
     if module.startswith("torch"):
         try:
@@ -172,6 +209,21 @@ def _unwrap(answer: Any) -> Any:
     return answer
 
 
+def _numbers_of_one_entry(answer: Any) -> np.ndarray:
+    """[dw1, dw2] where one is a 0-d and the other a 1-element array (as X @ W gives): NumPy calls
+    the list ragged, but each entry is one number. Anything else ragged stays a FormError."""
+    if isinstance(answer, list | tuple) and all(_size_hint_of(item) == 1 for item in answer):
+        return np.array([_one_number(item) for item in answer], dtype=np.float64)
+    raise FormError("ragged")
+
+
+def _size_hint_of(item: Any) -> int:
+    try:
+        return int(np.size(item))
+    except Exception:
+        return 0
+
+
 def _objects_to_numbers(array: np.ndarray) -> np.ndarray:
     flat = [_one_number(item) for item in array.reshape(-1)]
     return np.array(flat, dtype=np.float64).reshape(array.shape)
@@ -181,6 +233,10 @@ def _one_number(item: Any) -> float:
     item = _unwrap(item)
     if isinstance(item, bool | np.bool_):
         raise FormError("boolean")
+    if isinstance(item, str | bytes | np.str_ | np.bytes_):
+        return _numeral(item)
+    if isinstance(item, Decimal):
+        return float(item)
     if isinstance(item, numbers.Complex) and not isinstance(item, numbers.Real):
         if complex(item).imag != 0:
             raise FormError("complex")
@@ -193,6 +249,15 @@ def _one_number(item: Any) -> float:
     if isinstance(item, np.ndarray) and item.size == 1:
         return _one_number(item.reshape(-1)[0])
     raise FormError("not_numbers", {"type": type(item).__name__})
+
+
+def _numeral(text: str | bytes) -> float:
+    """A number written as text ("0.25", "1/4", "0,25"), or the FormError that says it is none."""
+    decoded = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    number = read_numeral(decoded)
+    if number is None:
+        raise FormError("text", {"text": _short(decoded)})
+    return number
 
 
 def _size_hint(answer: Any) -> int:

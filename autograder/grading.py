@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -12,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import sympy as sp
 
-from autograder import feedback
+from autograder import feedback, plain
 from autograder.compare import (
     Outcome,
     close,
@@ -26,6 +28,7 @@ from autograder.forms import (
     to_array,
     to_choice,
     to_expression_text,
+    to_output,
     to_shape,
     to_table,
     unanswered,
@@ -47,6 +50,9 @@ from autograder.spec import Kind, Question, Slip, Tolerance
 from autograder.values import SolutionSet, to_student
 
 Status = Literal["correct", "partial", "wrong", "invalid", "unanswered"]
+
+# Form problems whose own message already names what is asked (the columns, the options).
+SAYS_WHAT_IS_ASKED = frozenset({"columns", "not_formula", "unknown_option", "formula_symbol"})
 
 # A student's function gets this long for all the grader's probes together.
 FUNCTION_SECONDS = 10.0
@@ -106,7 +112,7 @@ def grade_answer(
     try:
         canonical = canonical_answer(q, answer, ref)
     except FormError as problem:
-        return form_verdict(qid, problem, lang)
+        return form_verdict(qid, problem, lang, ref.probes)
     form_problem: FormError | None = None
     try:
         outcome = judge(q, canonical, ref.target)
@@ -120,7 +126,7 @@ def grade_answer(
     if named is not None:
         return named
     if form_problem is not None:
-        return form_verdict(qid, form_problem, lang)
+        return form_verdict(qid, form_problem, lang, ref.probes)
     if q.kind is Kind.CHOICE and canonical not in q.options:
         shown = ", ".join(q.options) if len(q.options) <= 8 else ", ".join([*q.options][:8]) + ", …"
         unknown = FormError("unknown_option", {"answer": canonical, "options": shown})
@@ -175,52 +181,59 @@ def canonical_answer(q: Question, answer: Any, ref: Reference) -> Any:
         if unanswered(answer):
             raise FormError("unanswered")
         if isinstance(answer, Outputs):
-            return reported_outputs(answer)
-        if not callable(answer):
+            returned = reported_outputs(answer)
+        elif not callable(answer):
             raise FormError("not_callable")
-        return call_on_probes(answer, ref.probes)
+        else:
+            returned = call_on_probes(answer, ref.probes)
+        # one result per probe: what a run did not report (it was cut short) has none
+        missing = [FormError("raised", {"error": "no result"})] * (len(ref.value) - len(returned))
+        results = [*returned[: len(ref.value)], *missing]
+        return [_as_compared(r, expected) for r, expected in zip(results, ref.value, strict=True)]
     raise AssertionError(f"unknown kind {q.kind}")
 
 
 def call_on_probes(function: Any, probes: Sequence[tuple[Any, ...]]) -> list[Any]:
-    """The student's function on each probe, in a forked child bounded in time.
-
-    Each output is a float array (NaN allowed), a tuple of them, or the FormError it led to.
-    """
+    """The student's function on each probe, in a forked child bounded in time: per probe what it
+    returned, as plain data (the sandbox's encoding), or the FormError it raised."""
     outputs = bounded(_call_all, (function, probes), FUNCTION_SECONDS)
     if outputs is None:
         raise FormError("timeout", {"seconds": FUNCTION_SECONDS})
-    found: list[Any] = outputs
-    return found
+    return [
+        FormError(**output) if isinstance(output, dict) else plain.decode(output[0])
+        for output in outputs
+    ]
 
 
 def _call_all(function: Any, probes: Sequence[tuple[Any, ...]]) -> list[Any]:
-    return [_call_one(function, args) for args in probes]
+    # what the function prints is not the grader's output
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return [_call_one(function, args) for args in probes]
+
+
+def _call_one(function: Any, args: tuple[Any, ...]) -> Any:
+    """[encoded result], or the keyword arguments of the FormError it led to."""
+    try:
+        return [plain.encode(function(*[to_student(a) for a in args]))]
+    except Exception as error:
+        return {"key": "raised", "details": {"error": f"{type(error).__name__}: {str(error)[:80]}"}}
 
 
 def reported_outputs(answer: Outputs) -> list[Any]:
     if answer.timeout is not None:
         raise FormError("timeout", {"seconds": answer.timeout})
     return [
-        _output(value) if how == "result" else FormError("raised", {"error": str(value)})
+        value if how == "result" else FormError("raised", {"error": str(value)})
         for how, value in answer.results
     ]
 
 
-def _call_one(function: Any, args: tuple[Any, ...]) -> Any:
+def _as_compared(result: Any, expected: Any) -> Any:
+    """One probe's result in the structure of the expected one, or the FormError that says why not."""
+    if isinstance(result, FormError):
+        return result
     try:
-        result = function(*[to_student(a) for a in args])
-    except Exception as error:
-        return FormError("raised", {"error": f"{type(error).__name__}: {str(error)[:80]}"})
-    return _output(result)
-
-
-def _output(result: Any) -> Any:
-    """One output as compared: a float array (NaN allowed), a tuple of them, or its FormError."""
-    try:
-        if isinstance(result, tuple):
-            return tuple(to_array(part, finite=False) for part in result)
-        return to_array(result, finite=False)
+        return to_output(result, len(expected) if isinstance(expected, tuple) else 1)
     except FormError as problem:
         return problem
 
@@ -367,11 +380,36 @@ def _carried_forward(
     return Verdict(qid, "partial", float(counted.mean()), mistake, text)
 
 
-def form_verdict(qid: str, problem: FormError, lang: str) -> Verdict:
+def form_verdict(
+    qid: str, problem: FormError, lang: str, probes: Sequence[tuple[Any, ...]] = ()
+) -> Verdict:
+    """An answer without the asked form: what is wrong with it, where, and what is asked."""
     status: Status = "unanswered" if problem.key == "unanswered" else "invalid"
-    head = feedback.message("verdict", status, lang)
-    text = feedback.message("form", problem.key, lang, **problem.details)
-    return Verdict(qid, status, 0.0, None, f"{head} {text}", problem.key)
+    sentences = [
+        feedback.message("verdict", status, lang),
+        feedback.message("form", problem.key, lang, **problem.details),
+    ]
+    probe = problem.details.get("probe")
+    if isinstance(probe, int) and 0 <= probe < len(probes):
+        sentences.append(feedback.message("where", "input", lang, args=_show_args(probes[probe])))
+    if status == "invalid" and problem.key not in SAYS_WHAT_IS_ASKED:
+        sentences.append(asked(locate(qid)[1], lang))
+    return Verdict(qid, status, 0.0, None, " ".join(sentences), problem.key)
+
+
+def asked(q: Question, lang: str) -> str:
+    """What the question asks for, in one sentence: the kind, and its shape, columns or options."""
+    shape = q.shape or ()
+    details: dict[str, Any] = {
+        "n": shape[0] if shape else "",
+        "rows": shape[0] if len(shape) == 2 else "",
+        "cols": shape[1] if len(shape) == 2 else "",
+        "columns": ", ".join(q.columns),
+        "signature": f"def {q.name}({', '.join(q.args)})",
+        "variables": ", ".join(q.variables),
+        "options": ", ".join(list(q.options)[:8]) + (", …" if len(q.options) > 8 else ""),
+    }
+    return feedback.message("asked", q.kind.value, lang, **details)
 
 
 def _any_not_finite(outputs: list[Any]) -> bool:

@@ -6,8 +6,10 @@ values, and the grader decodes them; nothing here can run code when decoding.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,9 @@ def encode(value: Any, depth: int = 0) -> Any:
         }
     if isinstance(value, str):
         return str.__str__(value)[:MAX_TEXT]
+    exact = _exact_number(value)
+    if exact is not None:
+        return exact
     frame = _frame(value, depth)
     if frame is not None:
         return frame
@@ -60,6 +65,12 @@ def encode(value: Any, depth: int = 0) -> Any:
     formula = _formula(value, depth)
     if formula is not None:
         return formula
+    if isinstance(value, Iterator):
+        # a generator or map object of numbers: read once, as the list it yields
+        items = list(itertools.islice(value, MAX_ELEMENTS + 1))
+        if len(items) > MAX_ELEMENTS:
+            return {"too_large": [len(items)]}
+        return [encode(v, depth + 1) for v in items]
     if callable(value) and not isinstance(value, type):
         return {"function": str(getattr(value, "__name__", "function"))[:100]}
     return {"object": type(value).__name__[:100]}
@@ -71,6 +82,16 @@ def _float(x: float) -> Any:
     if math.isinf(x):
         return {"float": "inf" if x > 0 else "-inf"}
     return x
+
+
+def _exact_number(value: Any) -> Any:
+    """A Fraction or a Decimal as its float, read through the base type (not a subclass's methods)."""
+    fractions, decimal = sys.modules.get("fractions"), sys.modules.get("decimal")
+    if fractions is not None and isinstance(value, fractions.Fraction):
+        return _float(fractions.Fraction.__float__(value))
+    if decimal is not None and isinstance(value, decimal.Decimal):
+        return _float(decimal.Decimal.__float__(value))
+    return None
 
 
 def _from_torch(value: Any) -> Any:

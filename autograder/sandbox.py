@@ -291,10 +291,15 @@ def _answer(
     if name not in namespace:
         return {"answer": name, "value": MISSING}
     value = namespace[name]
+    # reading a value may run the student's code (a generator yields): bounded like a function
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, limits["function_seconds"])
     try:
         encoded = plain.encode(value)
     except BaseException as problem:  # the student's object decides what its methods do
         encoded = {"object": f"{type(problem).__name__} while reading it"}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     message: dict[str, Any] = {"answer": name, "value": encoded}
     if asked.get("probes") is not None and callable(value):
         message["outputs"] = _outputs(value, asked["probes"], plain, oracles, limits)

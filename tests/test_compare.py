@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -44,6 +46,13 @@ def outcome(answer: Any, target: np.ndarray, tol: Tolerance = TOL) -> str:
         return problem.key
 
 
+def numpy_matrix(rows: list[list[float]]) -> Any:
+    """np.matrix, as some students still write it (NumPy warns that it is on its way out)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return np.matrix(rows)
+
+
 # (answer, target, expected, note)
 NUMERIC_CASES = [
     (4, 4.0, "right", "int for float"),
@@ -62,8 +71,41 @@ NUMERIC_CASES = [
     (-np.inf, 4.0, "not_finite", "-inf"),
     (None, 4.0, "unanswered", "None"),
     (..., 4.0, "unanswered", "Ellipsis"),
-    ("4", 4.0, "text", "a string"),
-    (b"4", 4.0, "text", "bytes"),
+    ("4", 4.0, "right", "a numeral as text"),
+    (b"4", 4.0, "right", "a numeral as bytes"),
+    ("0.25", 0.25, "right", "a decimal as text"),
+    ("0,25", 0.25, "right", "the German decimal comma"),
+    ("1/4", 0.25, "right", "a fraction as text"),
+    (" -1 / 4 ", -0.25, "right", "a fraction with spaces and a sign"),
+    ("2.5e-1", 0.25, "right", "an exponent as text"),
+    ("−0.5", -0.5, "right", "the typeset minus sign"),
+    ("+.5", 0.5, "right", "a leading point and plus"),
+    ("0,26", 0.25, "wrong", "a wrong numeral as text"),
+    ("nan", 0.25, "not_finite", "NaN as text"),
+    ("1/0", 0.25, "not_finite", "a division by zero as text"),
+    ("1e999", 0.25, "not_finite", "an overflowing numeral"),
+    ("abc", 0.25, "text", "text that is no numeral"),
+    ("1.000,5", 1000.5, "text", "a thousands separator is not read"),
+    ("0.25, 0.5", 0.25, "text", "two numerals in one text"),
+    ("1" * 200, 1.0, "text", "a numeral longer than anyone types"),
+    ("__import__('os')", 1.0, "text", "code is never evaluated"),
+    (Fraction(1, 4), 0.25, "right", "Fraction"),
+    (Decimal("0.25"), 0.25, "right", "Decimal"),
+    ([Decimal("0.25"), Fraction(1, 2)], [0.25, 0.5], "right", "a list of Decimal and Fraction"),
+    (sp.Rational(1, 4), 0.25, "right", "SymPy Rational"),
+    (sp.Float(0.25), 0.25, "right", "SymPy Float"),
+    (sp.sqrt(2), 2**0.5, "right", "SymPy irrational number"),
+    (sp.oo, 0.25, "not_finite", "SymPy infinity"),
+    (np.longdouble(0.25), 0.25, "right", "long double"),
+    (np.uint16(3), 3.0, "right", "unsigned int"),
+    (np.array([0.25]), 0.25, "right", "one-element array for a number"),
+    (numpy_matrix([[3.5, 7]]), [3.5, 7], "right", "np.matrix row"),
+    (numpy_matrix([[3.5], [7]]), [3.5, 7], "right", "np.matrix column"),
+    (sp.Matrix([3.5, 7]), [3.5, 7], "right", "SymPy Matrix"),
+    ([np.float64(3.5), np.float32(7)], [3.5, 7], "right", "list of NumPy scalars"),
+    ([np.array(3.5), np.array([7.0])], [3.5, 7], "right", "list of 0-d and 1-element arrays"),
+    (["3.5", "7"], [3.5, 7], "right", "list of numerals"),
+    ([[1, 2], (3, 4)], [[1, 2], [3, 4]], "right", "nested list and tuple"),
     (True, 1.0, "boolean", "bool"),
     (np.bool_(True), 1.0, "boolean", "numpy bool"),
     (3 + 0j, 3.0, "right", "complex with zero imaginary part"),
@@ -82,8 +124,9 @@ NUMERIC_CASES = [
         "right",
         "dtype object of numbers",
     ),
-    (np.array(["a", "b"], dtype=object), [1, 2], "not_numbers", "dtype object of strings"),
-    (np.array(["1", "2"]), [1, 2], "not_numbers", "unicode dtype"),
+    (np.array(["a", "b"], dtype=object), [1, 2], "text", "dtype object of strings"),
+    (np.array(["1", "2"]), [1, 2], "right", "unicode dtype of numerals"),
+    (np.array(["1", "x"]), [1, 2], "text", "unicode dtype with text"),
     ([sp.Rational(7, 2), sp.Integer(7)], [3.5, 7], "right", "SymPy numbers"),
     ([sp.Symbol("x"), 1], [3.5, 7], "not_numbers", "SymPy symbol"),
     (pd.Series([3.5, 7.0]), [3.5, 7], "right", "pandas Series"),
