@@ -91,7 +91,8 @@ def to_output(result: Any, parts: int = 1) -> np.ndarray | tuple[np.ndarray, ...
         try:
             return to_array(result, finite=False)
         except FormError as problem:
-            several = isinstance(result, tuple | list) and 1 < len(result) <= 8
+            # `return grad, loss`: a tuple of results that do not make one array
+            several = isinstance(result, tuple) and 1 < len(result) <= 8
             if problem.key == "ragged" and several:
                 raise FormError("one_result", {"got": len(result)}) from None
             raise
@@ -236,7 +237,7 @@ def _one_number(item: Any) -> float:
     if isinstance(item, str | bytes | np.str_ | np.bytes_):
         return _numeral(item)
     if isinstance(item, Decimal):
-        return float(item)
+        return math.nan if item.is_nan() else float(item)  # a signalling NaN refuses float()
     if isinstance(item, numbers.Complex) and not isinstance(item, numbers.Real):
         if complex(item).imag != 0:
             raise FormError("complex")

@@ -239,9 +239,10 @@ def _as_compared(result: Any, expected: Any) -> Any:
 
 
 def _option(q: Question, key: str) -> str:
+    """The option a choice names, by its key or by its label (read as the answer was)."""
     if key in q.options:
         return key
-    by_label = {label.strip().lower(): k for k, label in q.options.items()}
+    by_label = {to_choice(label): k for k, label in q.options.items()}
     return by_label.get(key, key)
 
 

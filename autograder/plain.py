@@ -90,6 +90,8 @@ def _exact_number(value: Any) -> Any:
     if fractions is not None and isinstance(value, fractions.Fraction):
         return _float(fractions.Fraction.__float__(value))
     if decimal is not None and isinstance(value, decimal.Decimal):
+        if decimal.Decimal.is_nan(value):  # a signalling NaN refuses float()
+            return _float(math.nan)
         return _float(decimal.Decimal.__float__(value))
     return None
 
