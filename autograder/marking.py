@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -130,6 +130,8 @@ def mark(
         source = None
         if classmates and not verdict.correct and answer is not None and not answer.missing:
             source = whose_numbers(qid, q, answer.value, submission.student or "", classmates)
+        if source is not None:
+            verdict = _copied(verdict, lang)
         marked.append(Marked(verdict, float(q.points), source))
         if answer is not None and _usable_as_given(q, answer):
             given[q.name] = answer.value
@@ -208,6 +210,13 @@ def _verdict(
     elif isinstance(value, Opaque):
         return _opaque(qid, q, value, lang)
     return grade_answer(qid, value, variant, lang, given=dict(given))
+
+
+def _copied(verdict: Verdict, lang: str) -> Verdict:
+    """A classmate's right answer earns nothing, also where parts of it would count as carried
+    forward from one's own wrong entries (two variants may share a step's rule)."""
+    text = feedback.message("submission", "copied", lang)
+    return replace(verdict, status="wrong", score=0.0, mistake="copied", feedback=text)
 
 
 def _grader_fault(qid: str, problem: Exception, lang: str) -> Verdict:

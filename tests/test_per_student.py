@@ -7,22 +7,28 @@ Everything runs as a teacher runs it: `autograder release --per-student` through
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import stat
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
 
+from autograder import grade_answer
+from autograder.execution import Answer, Job, Limits, Run
 from autograder.grading import is_right
+from autograder.marking import mark
 from autograder.per_student import Variants, read_students, roster
 from autograder.references import exercise, reference
 from autograder.samples import answered, solution_code, submit, value_code
 from autograder.spec import Kind
+from autograder.submissions import Submission
 from autograder.variants import course_secret
 
 pytestmark = pytest.mark.slow
@@ -42,6 +48,11 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("per_student") / "course"
+    # a fixed secret, so that every run draws the same numbers (a teacher's is made at random)
+    secret = root / ".autograder" / "secret"
+    secret.parent.mkdir(parents=True, mode=0o700)
+    secret.write_text(hashlib.sha256(b"per-student test course").hexdigest() + "\n")
+    secret.chmod(0o600)
     class_list = root.parent / "students.txt"
     class_list.write_text("# Kurs Herbst\nstudent\n" + "\n".join(STUDENTS) + "\n", encoding="utf-8")
     done = cli(
@@ -183,3 +194,19 @@ def test_the_class_list_is_read_as_teachers_write_it() -> None:
     assert read_students("id\ns1\n\n# absent\ns2,Anna\ns1\n") == ["s1", "s2"]
     with pytest.raises(ValueError, match="not a student id"):
         read_students("s1\nno spaces please\n")
+
+
+def test_a_copy_earns_nothing_where_its_entries_would_count_as_carried_forward() -> None:
+    # two variants that share the learning rate and the target, but not the start: from the
+    # first entry on, a classmate's iterates follow by the right rule from each other
+    own = {"w0": 1, "target": 4, "eta": "0.25"}
+    theirs = {"w0": -3, "target": 4, "eta": "0.25"}
+    qid = f"{ASSIGNMENT}.iterates"
+    copied = reference(qid, theirs).value.tolist()
+    alone = grade_answer(qid, copied, own)
+    assert alone.status == "partial" and alone.score > 0  # without the classmate, partial credit
+    submission = Submission(Path("s03.ipynb"), "s03", ASSIGNMENT, datetime(2026, 11, 20))
+    run = Run("finished", answers={"iterates": Answer(copied)}, completed=True)
+    result = mark(submission, Job((), ()), run, "en", Limits(), own, {"s01": theirs})
+    (marked,) = [m for m in result.questions if m.verdict.qid == qid]
+    assert (marked.score, marked.copied_from, marked.verdict.mistake) == (0.0, "s01", "copied")
