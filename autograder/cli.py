@@ -16,13 +16,14 @@ from pathlib import Path
 from autograder import demo, feedback
 from autograder.audit import Finding, PublishedFileError, audit, load
 from autograder.execution import Limits
-from autograder.key import answer_key, describe
+from autograder.key import answer_key, describe, describe_target, mistakes, mistakes_entry
 from autograder.notebooks import MissingText
 from autograder.per_student import BadRoster
 from autograder.references import ASSIGNMENTS, UnknownAssignment, exercise, reference
 from autograder.release import ReleaseError
 from autograder.reports import as_json, export, summary, write_whole
 from autograder.selfcheck import NotebookError
+from autograder.spec import Kind
 from autograder.variants import BadSecret, MissingSecret
 
 
@@ -60,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
         "assignment", nargs="?", choices=ASSIGNMENTS, help="one assignment (default: all)"
     )
     answers.add_argument("--json", action="store_true", help="print the key as JSON")
+    answers.add_argument(
+        "--mistakes",
+        action="store_true",
+        help="also every mistake the grader names, alone and two at once, with the answer it gives",
+    )
     answers.add_argument(
         "--student",
         metavar="ID",
@@ -293,6 +299,11 @@ def _answers(args: argparse.Namespace) -> int:
     variants = {name: _variant(args, name) for name in names}
     if args.json:
         key = [item for name in names for item in answer_key(name, variants[name])]
+        if args.mistakes:
+            for item in key:
+                item["mistake_answers"] = mistakes_entry(
+                    item["id"], variants[item["id"].partition(".")[0]]
+                )
         print(json.dumps(key, indent=1, ensure_ascii=False))
         return 0
     for name in names:
@@ -305,7 +316,12 @@ def _answers(args: argparse.Namespace) -> int:
         for q in ex.questions:
             ref = reference(f"{ex.name}.{q.name}", variants[name])
             print(f"  {q.name:<20} {q.kind.value:<13} {q.points:>3g} pt  {describe(ref)}")
-            if q.mistakes:
+            if args.mistakes:
+                for mistake, targets in mistakes(ref.qid, variant):
+                    shown = " | ".join(describe_target(ref, t) for t in targets)
+                    where = "  (first probe)" if q.kind is Kind.FUNCTION else ""
+                    print(f"  {'':<4}{mistake:<32} {shown}{where}")
+            elif q.mistakes:
                 print(f"  {'':<20} mistakes: {', '.join(q.mistakes)}")
         print()
     return 0

@@ -11,7 +11,14 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from autograder.references import Reference, Target, exercise, reference
+from autograder.references import (
+    Reference,
+    Target,
+    exercise,
+    mistake_targets,
+    pair_targets,
+    reference,
+)
 from autograder.spec import Kind
 from autograder.values import SolutionSet, to_student
 
@@ -121,3 +128,35 @@ def describe(ref: Reference, digits: int = 4) -> str:
         result = ", ".join(short(o, digits) for o in outputs)
         return f"{ref.question.name}({args}) = {result}  [{len(ref.probes)} probes]"
     return short(ref.target, digits)
+
+
+def mistakes(qid: str, variant: Mapping[str, Any] | None = None) -> list[tuple[str, list[Target]]]:
+    """Every mistake the grader names on a question, one at a time and two at once, with the
+    answers it leads to (several where a mistake has forms: a factor 2 or ½, rounded or not)."""
+    found: dict[str, list[Target]] = {}
+    for mistake, t in [*mistake_targets(qid, variant), *pair_targets(qid, variant)]:
+        found.setdefault(mistake, []).append(t)
+    return list(found.items())
+
+
+def mistakes_entry(qid: str, variant: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The mistakes of a question as JSON data: id and each answer it leads to."""
+    ref = reference(qid, variant)
+    return [
+        {"id": mistake, "values": [_shown(ref, t) for t in targets]}
+        for mistake, targets in mistakes(qid, variant)
+    ]
+
+
+def _shown(ref: Reference, t: Target) -> Any:
+    if ref.question.kind is Kind.FUNCTION:
+        return [plain(out) for out in t.value]
+    return plain(t.value)
+
+
+def describe_target(ref: Reference, t: Target, digits: int = 4) -> str:
+    """A mistake's answer in one line: for a function, its result on the grader's first probe."""
+    if ref.question.kind is Kind.FUNCTION:
+        outputs = t.value[0] if isinstance(t.value[0], tuple) else (t.value[0],)
+        return ", ".join(short(o, digits) for o in outputs)
+    return short(t, digits)

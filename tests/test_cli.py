@@ -43,6 +43,28 @@ def test_answers_of_one_assignment_as_text() -> None:
     assert "softmax" not in result.stdout
 
 
+def test_answers_with_mistakes_lists_every_named_mistake_alone_and_in_pairs() -> None:
+    result = run("answers", "gradient_descent", "--mistakes", "--json")
+    assert result.returncode == 0, result.stderr
+    for item in json.loads(result.stdout):
+        named = [m["id"] for m in item["mistake_answers"]]
+        singles = [m for m in named if "+" not in m]
+        assert singles == item["mistakes"], item["id"]
+        for pair in (m for m in named if "+" in m):
+            first, second = pair.split("+")
+            assert item["mistakes"].index(first) < item["mistakes"].index(second), pair
+        assert all(m["values"] for m in item["mistake_answers"])
+    text = run("answers", "gradient_descent", "--mistakes").stdout
+    # the sign slip on the iterates: w ← w + η f′(w) from w0 = 0, derived here by hand
+    w, stepped = 0.0, []
+    for _ in range(3):
+        w = w + 0.25 * 2 * (w - 3)
+        stepped.append(w)
+    shown = re.escape("[" + ", ".join(f"{v:.4g}" for v in stepped) + "]")
+    assert re.search(rf"^\s+sign\s+{shown}$", text, re.MULTILINE)
+    assert re.search(r"^\s+sign\+factor_two\s+\[", text, re.MULTILINE)
+
+
 def test_an_unknown_assignment_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["answers", "nope"])
