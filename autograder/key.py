@@ -12,6 +12,7 @@ import numpy as np
 import sympy as sp
 
 from autograder.references import (
+    ASSIGNMENTS,
     Reference,
     Target,
     exercise,
@@ -160,3 +161,15 @@ def describe_target(ref: Reference, t: Target, digits: int = 4) -> str:
         outputs = t.value[0] if isinstance(t.value[0], tuple) else (t.value[0],)
         return ", ".join(short(o, digits) for o in outputs)
     return short(t, digits)
+
+
+def mistakes_markdown() -> str:
+    """The README's table of the mistakes the grader names, one row per question."""
+    lines = ["| question | mistakes named | two at once |", "|---|---|---|"]
+    for ex in (exercise(name) for name in ASSIGNMENTS):
+        for q in ex.questions:
+            qid = f"{ex.name}.{q.name}"
+            pairs = sum(1 for mistake, _ in mistakes(qid) if "+" in mistake)
+            named = ", ".join(f"`{m}`" for m in q.mistakes)
+            lines.append(f"| `{qid}` | {named} | {pairs} |")
+    return "\n".join(lines)
