@@ -220,3 +220,16 @@ def test_pages_written_at_once_to_one_path_all_land_whole(tmp_path: Path) -> Non
     assert problems == []
     assert target.read_text(encoding="utf-8") in texts
     assert [p.name for p in target.parent.iterdir()] == ["minima.html"]
+
+
+def test_the_readme_table_of_named_mistakes_is_the_specs() -> None:
+    from autograder.key import mistakes_markdown
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- mistakes:[^\n]*-->\n(.*?)\n<!-- end of mistakes -->", text, re.DOTALL)
+    assert found, "README has no table of named mistakes"
+    assert found.group(1) == mistakes_markdown(), (
+        "the README's table of mistakes is out of date; print the new one with\n"
+        '.venv/bin/python -c "from autograder.key import mistakes_markdown; '
+        'print(mistakes_markdown())"'
+    )
