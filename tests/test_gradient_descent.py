@@ -67,11 +67,8 @@ def printout(ws: list[float]) -> list[float]:
     return [f(ws[0])] + [f(w) for w in ws[:STEPS]]
 
 
-def adam(
-    sign: float = 1.0, bias_correction: bool = True, lr: float = ETA, plain: bool = False
-) -> list[float]:
-    """The update torch.optim.Adam documents (betas 0.9, 0.999, eps 1e-8), written out; `plain`
-    steps by the gradient itself."""
+def adam(sign: float = 1.0, bias_correction: bool = True, lr: float = ETA) -> list[float]:
+    """The update torch.optim.Adam documents (betas 0.9, 0.999, eps 1e-8), written out."""
     b1, b2, eps = 0.9, 0.999, 1e-8
     w, m, v, out = W0, 0.0, 0.0, []
     for t in range(1, STEPS + 1):
@@ -80,26 +77,22 @@ def adam(
         v = b2 * v + (1 - b2) * g * g
         m_hat = m / (1 - b1**t) if bias_correction else m
         v_hat = v / (1 - b2**t) if bias_correction else v
-        w -= sign * lr * (g if plain else m_hat / (math.sqrt(v_hat) + eps))
+        w -= sign * lr * m_hat / (math.sqrt(v_hat) + eps)
         out.append(w)
     return out
 
 
 def adagrad(
-    sign: float = 1.0,
-    accumulate: bool = True,
-    lr: float = ETA,
-    plain: bool = False,
-    root: bool = True,
+    sign: float = 1.0, accumulate: bool = True, lr: float = ETA, root: bool = True
 ) -> list[float]:
     """The update torch.optim.Adagrad documents (lr_decay 0, accumulator from 0, eps 1e-10);
-    `plain` steps by the gradient itself, `root` False divides by Σg² + eps."""
+    without the `root`, divided by Σg² + eps."""
     w, squares, out = W0, 0.0, []
     for _ in range(STEPS):
         g = f_prime(w)
         squares = squares + g * g if accumulate else g * g
         scale = math.sqrt(squares) + 1e-10 if root else squares + 1e-10
-        w -= sign * lr * (g if plain else g / scale)
+        w -= sign * lr * g / scale
         out.append(w)
     return out
 
