@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from autograder.references import mistake_targets, reference
+from autograder.references import exercise, mistake_targets, pair_targets, reference
 from autograder.values import Gradient, SolutionSet, to_student
 
 TARGET, W0, ETA, STEPS = 3.0, 0.0, 0.25, 3
@@ -44,15 +44,30 @@ def f_prime(w: float, factor: float = 1.0) -> float:
     return factor * 2 * (w - TARGET)
 
 
-def sgd(steps: int, sign: float = 1.0, factor: float = 1.0) -> list[float]:
-    """w0 … w_steps of w ← w − η f′(w), written out."""
+def sgd(
+    steps: int,
+    sign: float = 1.0,
+    factor: float = 1.0,
+    lr: float = ETA,
+    slope: Callable[[float, float], float] = f_prime,
+) -> list[float]:
+    """w0 … w_steps of w ← w − η f′(w), written out; `slope` f for the loss taken as the slope."""
     ws = [W0]
     for _ in range(steps):
-        ws.append(ws[-1] - sign * ETA * f_prime(ws[-1], factor))
+        ws.append(ws[-1] - sign * lr * slope(ws[-1], factor))
     return ws
 
 
-def adam(sign: float = 1.0, bias_correction: bool = True) -> list[float]:
+def losses_of(ws: list[float], factor: float = 1.0) -> list[float]:
+    return [f(w, factor) for w in ws]
+
+
+def printout(ws: list[float]) -> list[float]:
+    """The losses f(w0) … f(w3) as read off seed 002's printout: line k ≥ 1 shows f(w_{k−1})."""
+    return [f(ws[0])] + [f(w) for w in ws[:STEPS]]
+
+
+def adam(sign: float = 1.0, bias_correction: bool = True, lr: float = ETA) -> list[float]:
     """The update torch.optim.Adam documents (betas 0.9, 0.999, eps 1e-8), written out."""
     b1, b2, eps = 0.9, 0.999, 1e-8
     w, m, v, out = W0, 0.0, 0.0, []
@@ -62,25 +77,30 @@ def adam(sign: float = 1.0, bias_correction: bool = True) -> list[float]:
         v = b2 * v + (1 - b2) * g * g
         m_hat = m / (1 - b1**t) if bias_correction else m
         v_hat = v / (1 - b2**t) if bias_correction else v
-        w -= sign * ETA * m_hat / (math.sqrt(v_hat) + eps)
+        w -= sign * lr * m_hat / (math.sqrt(v_hat) + eps)
         out.append(w)
     return out
 
 
-def adagrad(sign: float = 1.0, accumulate: bool = True) -> list[float]:
-    """The update torch.optim.Adagrad documents (lr_decay 0, accumulator from 0, eps 1e-10)."""
+def adagrad(
+    sign: float = 1.0, accumulate: bool = True, lr: float = ETA, root: bool = True
+) -> list[float]:
+    """The update torch.optim.Adagrad documents (lr_decay 0, accumulator from 0, eps 1e-10);
+    without the `root`, divided by Σg² + eps."""
     w, squares, out = W0, 0.0, []
     for _ in range(STEPS):
         g = f_prime(w)
         squares = squares + g * g if accumulate else g * g
-        w -= sign * ETA * g / (math.sqrt(squares) + 1e-10)
+        scale = math.sqrt(squares) + 1e-10 if root else squares + 1e-10
+        w -= sign * lr * g / scale
         out.append(w)
     return out
 
 
 def values_of(qid: str, mistake: str) -> list[Any]:
-    """The targets of one mistake, one per form, in the order of the forms."""
-    return [t.value for m, t in mistake_targets(qid) if m == mistake]
+    """The targets of one mistake (or of two at once, "a+b"), one per form, in their order."""
+    targets = pair_targets(qid) if "+" in mistake else mistake_targets(qid)
+    return [t.value for m, t in targets if m == mistake]
 
 
 # --- iterates and losses ------------------------------------------------------------------
@@ -108,35 +128,82 @@ def test_iterates_and_losses_against_the_seeds_printed_run() -> None:
     np.testing.assert_allclose(printed_f[1:], [f(w) for w in ws[:-1]], atol=5e-5)
 
 
+def test_the_printout_pairing_is_what_the_seeds_printout_shows_beside_w0_to_w3() -> None:
+    (misread,) = values_of("gradient_descent.losses", "printout_pairing")
+    printed_f = [loss for _, _, loss in SEED_RUN]
+    np.testing.assert_allclose(misread, printed_f[: STEPS + 1], atol=5e-5)
+    np.testing.assert_allclose(misread, printout(sgd(STEPS)), rtol=1e-15)
+
+
 MISTAKES = [
     ("iterates", "sign", [sgd(3, sign=-1)[1:]]),
     ("iterates", "factor_two", [sgd(3, factor=2)[1:], sgd(3, factor=0.5)[1:]]),
     # shifted by one: w0 … w2 (w0 taken in), w2 … w4 (one step too many)
     ("iterates", "shifted", [sgd(4)[0:3], sgd(4)[2:5]]),
-    ("losses", "loss_after_update", [[f(w) for w in sgd(4)[1:]]]),
-    ("losses", "sign", [[f(w) for w in sgd(3, sign=-1)]]),
+    ("iterates", "no_learning_rate", [sgd(3, lr=1)[1:]]),
+    # the same as factor_two's form 2 here: f′ doubled or η doubled
+    ("iterates", "doubled_step", [sgd(3, lr=2 * ETA)[1:]]),
+    ("iterates", "loss_as_gradient", [sgd(3, slope=f)[1:]]),
+    ("losses", "loss_after_update", [losses_of(sgd(4)[1:])]),
+    ("losses", "printout_pairing", [printout(sgd(3))]),
+    ("losses", "sign", [losses_of(sgd(3, sign=-1))]),
+    (
+        "losses",
+        "factor_two",
+        [losses_of(sgd(3, factor=2), factor=2), losses_of(sgd(3, factor=0.5), factor=0.5)],
+    ),
+    ("losses", "no_learning_rate", [losses_of(sgd(3, lr=1))]),
+    ("losses", "doubled_step", [losses_of(sgd(3, lr=2 * ETA))]),
+    ("losses", "loss_as_gradient", [losses_of(sgd(3, slope=f))]),
     ("adam_iterates", "sign", [adam(sign=-1)]),
     ("adam_iterates", "no_bias_correction", [adam(bias_correction=False)]),
+    ("adam_iterates", "plain_sgd", [sgd(3)[1:]]),
+    ("adam_iterates", "no_learning_rate", [adam(lr=1)]),
     ("adagrad_iterates", "sign", [adagrad(sign=-1)]),
     ("adagrad_iterates", "no_accumulation", [adagrad(accumulate=False)]),
+    ("adagrad_iterates", "plain_sgd", [sgd(3)[1:]]),
+    ("adagrad_iterates", "no_sqrt", [adagrad(root=False)]),
+    ("adagrad_iterates", "no_learning_rate", [adagrad(lr=1)]),
+    ("gd_L1_limit", "gradient_as_minimiser", [A]),
+]
+
+# two mistakes at once, as the grader tries them where no single one fits
+PAIRS = [
+    ("iterates", "sign+no_learning_rate", [sgd(3, sign=-1, lr=1)[1:]]),
+    ("iterates", "sign+loss_as_gradient", [sgd(3, sign=-1, slope=f)[1:]]),
+    (
+        "iterates",
+        "factor_two+loss_as_gradient",
+        [sgd(3, factor=2, slope=f)[1:], sgd(3, factor=0.5, slope=f)[1:]],
+    ),
+    ("losses", "printout_pairing+sign", [printout(sgd(3, sign=-1))]),
+    ("losses", "loss_after_update+doubled_step", [losses_of(sgd(4, lr=2 * ETA)[1:])]),
+    ("adam_iterates", "sign+plain_sgd", [sgd(3, sign=-1)[1:]]),
+    ("adam_iterates", "no_bias_correction+no_learning_rate", [adam(bias_correction=False, lr=1)]),
+    ("adagrad_iterates", "no_accumulation+no_sqrt", [adagrad(accumulate=False, root=False)]),
+    ("adagrad_iterates", "no_sqrt+no_learning_rate", [adagrad(root=False, lr=1)]),
 ]
 
 
-@pytest.mark.parametrize(("name", "mistake", "expected"), MISTAKES)
-def test_mistakes_against_loops(name: str, mistake: str, expected: list[list[float]]) -> None:
+@pytest.mark.parametrize(("name", "mistake", "expected"), MISTAKES + PAIRS)
+def test_mistakes_against_loops(name: str, mistake: str, expected: list[Any]) -> None:
     found = values_of(f"gradient_descent.{name}", mistake)
     assert len(found) == len(expected)
     for value, loop in zip(found, expected, strict=True):
         np.testing.assert_allclose(value, loop, rtol=1e-12)
 
 
-def test_every_listed_mistake_is_covered_above() -> None:
+def test_every_listed_mistake_is_covered() -> None:
     listed = {
-        (name, m)
-        for name in ("iterates", "losses", "adam_iterates", "adagrad_iterates")
-        for m, _ in mistake_targets(f"gradient_descent.{name}")
+        (q.name, m)
+        for q in exercise("gradient_descent").questions
+        for m, _ in mistake_targets(f"gradient_descent.{q.name}")
     }
-    assert listed == {(name, mistake) for name, mistake, _ in MISTAKES}
+    covered = {(name, mistake) for name, mistake, _ in MISTAKES}
+    # the other minimisers by their own test below, the function's mistakes on every probe
+    covered |= {("gd_L1_limit", "other_minimiser")}
+    covered |= {("gradient_descent", mistake) for mistake, _ in FUNCTION_MISTAKES}
+    assert listed == covered
 
 
 def same(got: Any, want: Any) -> bool:
@@ -165,12 +232,12 @@ def test_optimisers_against_the_documented_updates(name: str, loop: list[float])
     np.testing.assert_allclose(reference(f"gradient_descent.{name}").value, loop, rtol=1e-13)
 
 
-def torch_run(optimiser: Any, dtype: Any, **options: Any) -> list[float]:
+def torch_run(optimiser: Any, dtype: Any, lr: float = ETA, **options: Any) -> list[float]:
     """The iterates w1 … w_steps of a torch.optim optimiser on the lecture's f."""
     import torch
 
     w = torch.tensor([W0], dtype=dtype, requires_grad=True)
-    step = optimiser([w], lr=ETA, **options)
+    step = optimiser([w], lr=lr, **options)
     out = []
     for _ in range(STEPS):
         step.zero_grad()
@@ -181,19 +248,24 @@ def torch_run(optimiser: Any, dtype: Any, **options: Any) -> list[float]:
 
 
 @pytest.mark.parametrize(
-    ("name", "mistake", "maximize"),
+    ("name", "mistake", "optimiser", "options"),
     [
-        ("adam_iterates", None, False),
-        ("adam_iterates", "sign", True),
-        ("adagrad_iterates", None, False),
-        ("adagrad_iterates", "sign", True),
+        ("adam_iterates", None, "Adam", {}),
+        ("adam_iterates", "sign", "Adam", {"maximize": True}),
+        ("adam_iterates", "plain_sgd", "SGD", {}),
+        ("adam_iterates", "no_learning_rate", "Adam", {"lr": 1.0}),
+        ("adagrad_iterates", None, "Adagrad", {}),
+        ("adagrad_iterates", "sign", "Adagrad", {"maximize": True}),
+        ("adagrad_iterates", "plain_sgd", "SGD", {}),
+        ("adagrad_iterates", "no_learning_rate", "Adagrad", {"lr": 1.0}),
     ],
 )
-def test_optimisers_against_torch_optim(name: str, mistake: str | None, maximize: bool) -> None:
+def test_optimisers_against_torch_optim(
+    name: str, mistake: str | None, optimiser: str, options: dict[str, Any]
+) -> None:
     """torch.optim itself, in float64; its `maximize` steps up the gradient, as the sign slip."""
     torch = pytest.importorskip("torch")
-    optimiser = {"adam_iterates": torch.optim.Adam, "adagrad_iterates": torch.optim.Adagrad}[name]
-    out = torch_run(optimiser, torch.float64, maximize=maximize)
+    out = torch_run(getattr(torch.optim, optimiser), torch.float64, **options)
     qid = f"gradient_descent.{name}"
     value = reference(qid).value if mistake is None else values_of(qid, mistake)[0]
     np.testing.assert_allclose(value, out, rtol=1e-12)
@@ -230,9 +302,8 @@ def test_the_limit_on_L1_is_the_seeds_line_point_nearest_the_start() -> None:
 
 
 def test_other_minimisers_are_the_whole_line_but_not_the_limit() -> None:
-    ((mistake, t),) = mistake_targets("gradient_descent.gd_L1_limit")
-    assert mistake == "other_minimiser"
-    solutions: SolutionSet = t.value
+    (solutions,) = values_of("gradient_descent.gd_L1_limit", "other_minimiser")
+    assert isinstance(solutions, SolutionSet)
     w1, w2 = solutions.variables
     line = sp.lambdify((w1, w2), solutions.condition.lhs - solutions.condition.rhs)
     limit = reference("gradient_descent.gd_L1_limit").value
@@ -241,6 +312,18 @@ def test_other_minimisers_are_the_whole_line_but_not_the_limit() -> None:
         assert line(*point) == pytest.approx(0, abs=1e-12)
     assert line(1.0, 1.0) != pytest.approx(0)
     assert not np.allclose(member, limit, **TOL)
+    # the direction a, given for the point, is neither the limit nor on the line
+    (direction,) = values_of("gradient_descent.gd_L1_limit", "gradient_as_minimiser")
+    assert not np.allclose(direction, limit, **TOL)
+    assert line(*direction) != pytest.approx(0)
+
+
+@pytest.mark.parametrize(("a", "c"), [([1, 2], 5), ([3, 4], 25), ([7, 7], 98)])
+def test_a_variant_whose_limit_is_the_direction_a_is_redrawn(a: list[int], c: int) -> None:
+    ex = exercise("gradient_descent")
+    assert ex.well_posed is not None
+    assert ex.well_posed(ex.params({"a": a, "c": c})) is not None
+    assert ex.well_posed(ex.params({"a": a, "c": c + 1})) is None
 
 
 # --- the function gradient_descent(grad, w0, eta, n) ----------------------------------------
@@ -301,14 +384,41 @@ def test_the_function_reference_against_numpy_on_every_probe() -> None:
         np.testing.assert_allclose(expected, loop, rtol=1e-12, atol=1e-15)
 
 
-def test_the_function_mistakes_against_numpy_on_every_probe() -> None:
+Descent = Callable[[Callable[[Any], Any], Any, float, int], np.ndarray]
+
+FUNCTION_MISTAKES: list[tuple[str, list[Descent]]] = [
+    ("sign", [lambda grad, w0, eta, n: numpy_descent(grad, w0, eta, n, -1)]),
+    # n entries instead of n + 1: the last step missing, or w0 left out
+    (
+        "shifted",
+        [
+            lambda grad, w0, eta, n: numpy_descent(grad, w0, eta, n)[:-1],
+            lambda grad, w0, eta, n: numpy_descent(grad, w0, eta, n)[1:],
+        ],
+    ),
+    ("no_learning_rate", [lambda grad, w0, eta, n: numpy_descent(grad, w0, 1.0, n)]),
+    ("doubled_step", [lambda grad, w0, eta, n: numpy_descent(grad, w0, 2 * eta, n)]),
+]
+FUNCTION_PAIRS: list[tuple[str, list[Descent]]] = [
+    ("sign+no_learning_rate", [lambda grad, w0, eta, n: numpy_descent(grad, w0, 1.0, n, -1)]),
+    (
+        "shifted+doubled_step",
+        [
+            lambda grad, w0, eta, n: numpy_descent(grad, w0, 2 * eta, n)[:-1],
+            lambda grad, w0, eta, n: numpy_descent(grad, w0, 2 * eta, n)[1:],
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("mistake", "loops"), FUNCTION_MISTAKES + FUNCTION_PAIRS)
+def test_the_function_mistakes_against_numpy_on_every_probe(
+    mistake: str, loops: list[Descent]
+) -> None:
     ref = reference("gradient_descent.gradient_descent")
-    (upwards,) = values_of(ref.qid, "sign")
-    last_step_missing, start_missing = values_of(ref.qid, "shifted")
-    for i, args in enumerate(ref.probes):
-        grad, w0, eta, n = (to_student(a) for a in args)
-        loop = numpy_descent(grad, w0, eta, n)
-        np.testing.assert_allclose(upwards[i], numpy_descent(grad, w0, eta, n, -1), rtol=1e-12)
-        # n entries instead of n + 1
-        np.testing.assert_allclose(last_step_missing[i], loop[:-1], rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(start_missing[i], loop[1:], rtol=1e-12, atol=1e-15)
+    found = values_of(ref.qid, mistake)
+    assert len(found) == len(loops)
+    for outputs, loop in zip(found, loops, strict=True):
+        for output, args in zip(outputs, ref.probes, strict=True):
+            grad, w0, eta, n = (to_student(a) for a in args)
+            np.testing.assert_allclose(output, loop(grad, w0, eta, n), rtol=1e-12, atol=1e-15)
