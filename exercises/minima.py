@@ -48,7 +48,7 @@ VARY = {
 def well_posed(p: SimpleNamespace) -> str | None:
     x0, y0 = p.point
     if not any(p.point):
-        return "at the origin the cross term xy changes neither partial derivative"
+        return "at the origin ∇f = 0: no mistake on it (cross term, sign, order) would show"
     if 2 * x0 + y0 == 3 * y0**2 + x0:  # (2, 1) in the range: ∇f = (5, 5)
         return "both partial derivatives of f are equal there: swapping them changes nothing"
     if p.a[0] == p.a[1]:
@@ -105,7 +105,9 @@ def l1(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.argmin_L1 = minimisers_of_l1(p, s, inner, ws)
 
 
-def minimisers_of_l1(p: SimpleNamespace, s: Slip, inner: sp.Expr, ws: list[sp.Symbol]) -> Any:
+def minimisers_of_l1(
+    p: SimpleNamespace, s: Slip, inner: sp.Expr, ws: list[sp.Symbol]
+) -> SolutionSet:
     """L1 ≥ 0, and L1 = 0 where its inner value is 0: a whole line of minimisers."""
     if s.on("gradient_as_minimiser"):  # the direction of ∇inner, its coefficients a, as a point
         return the_point(ws, sp.Matrix([inner.diff(v) for v in ws]))
@@ -139,7 +141,7 @@ def l2(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
         lambda a, b, c: grad.xreplace({w1: a, w2: b, w3: c}), hinge_probes(hinge, ws, p.margins)
     )
     # one minimiser: from the origin, on the hinge, a step against the gradient of the inner value;
-    # the sign slip steps along it, into the half-space max(0, −b·w)² = 0 where L2 rises
+    # the sign slip steps along it, and takes the half-space beyond the hinge, where L2 rises
     inner = s.sign * score
     member = -sp.Matrix([inner.diff(v) for v in ws])
     r.argmin_L2 = SolutionSet((w1, w2, w3), affine_condition(sp.Le, inner - flat.sup), member)

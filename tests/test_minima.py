@@ -4,6 +4,7 @@ probes around every kink, and every mistake recomputed by hand.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -308,6 +309,26 @@ def test_both_forgotten_in_dL1_dw1_leave_a_constant() -> None:
         t.value for p, t in pair_targets("minima.dL1_dw1") if p == "chain_factor+not_squared"
     ]
     assert found == 1
+
+
+def test_no_variant_lets_a_mistake_give_the_right_answer() -> None:
+    ex = exercise("minima")
+    assert ex.well_posed is not None
+
+    def allowed(**variant: Any) -> bool:
+        return ex.well_posed(ex.params(variant)) is None
+
+    for x0, y0 in itertools.product(range(-3, 4), repeat=2):
+        right = _grad_f(x0, y0)
+        slipped = (np.array([2 * x0, 3 * y0**2]), -right, _swap(right))
+        fair = not any(np.allclose(m, right) for m in slipped)
+        assert allowed(point=[x0, y0]) == fair, (x0, y0)
+    assert not allowed(point=[2, 1])  # ∇f(2, 1) = (5, 5)
+    for a1, a2, c in itertools.product(range(3, 10), range(3, 10), range(5, 31)):
+        a = np.array([a1, a2], dtype=float)
+        # swapped at the probe (0, 0) and the point a against the line a·w = c
+        fair = not np.allclose((-2 * c * a)[::-1], -2 * c * a) and a @ a != c
+        assert allowed(a=[a1, a2], c=c) == fair, (a1, a2, c)
 
 
 def test_every_listed_mistake_is_recomputed_in_these_tests() -> None:
