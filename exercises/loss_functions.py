@@ -38,7 +38,7 @@ def mean(terms: list[Any], s: Slip) -> Any:
 
 
 def mse(p_hat: sp.Matrix, y: sp.Matrix, s: Slip) -> Any:
-    return s.scale * mean([(a - b) ** 2 for a, b in zip(p_hat, y, strict=True)], s)
+    return s.scale * mean([s.square(a - b) for a, b in zip(p_hat, y, strict=True)], s)
 
 
 def mae(p_hat: sp.Matrix, y: sp.Matrix, s: Slip) -> Any:
@@ -46,23 +46,35 @@ def mae(p_hat: sp.Matrix, y: sp.Matrix, s: Slip) -> Any:
     return mean([distance(a - b) for a, b in zip(p_hat, y, strict=True)], s)
 
 
+def logged(q: Any, s: Slip) -> Any:
+    """ln of the probability the cross-entropy takes, or of its complement 1 − q in that slip."""
+    return s.log(1 - q if s.on("complement") else q)
+
+
 def bce(p_hat: sp.Matrix, y: sp.Matrix, s: Slip) -> Any:
-    terms = [b * s.log(a) + (1 - b) * s.log(1 - a) for a, b in zip(p_hat, y, strict=True)]
+    # the complement slip takes ln(1 − ŷ) in the term of label 1 too; swapping ŷ and 1 − ŷ in both
+    # terms would give the flipped labels of bce_zero
+    terms = [b * logged(a, s) + (1 - b) * s.log(1 - a) for a, b in zip(p_hat, y, strict=True)]
     return -s.sign * mean(terms, s)
 
 
+def one_hot_sum(p: Any, y: Any, s: Slip) -> Any:
+    """Σₖ yₖ ln pₖ without the terms where yₖ = 0; every ln pₖ summed in the sum-all slip."""
+    if s.on("sum_all"):
+        return sum(logged(q, s) for q in p)
+    return sum(weight * logged(q, s) for q, weight in zip(p, y, strict=True) if weight != 0)
+
+
 def cce(p_hat: sp.Matrix, y: sp.Matrix, s: Slip) -> Any:
-    rows = [
-        sum(y[i, k] * s.log(p_hat[i, k]) for k in range(y.cols) if y[i, k] != 0)
-        for i in range(y.rows)
-    ]
+    rows = [one_hot_sum(p_hat.row(i), y.row(i), s) for i in range(y.rows)]
     return -s.sign * mean(rows, s)
 
 
 def ce_int(p: sp.Matrix, k: Any, s: Slip) -> Any:
+    one_hot = sp.zeros(len(p), 1)
     # counted from 1, class 0 becomes p[−1]: the last entry, as in NumPy
-    index = int(k) - 1 if s.on("label_offset") else int(k)
-    return -s.sign * s.log(p[index])
+    one_hot[int(k) - 1 if s.on("label_offset") else int(k)] = 1
+    return -s.sign * one_hot_sum(p, one_hot, s)
 
 
 def bce_term(s: Slip) -> sp.Expr:
@@ -146,11 +158,25 @@ EXERCISE = Exercise(
     # about the formula. No number of this exercise reaches a student, so none could be copied.
     vary={},
     questions=(
-        function("mse", ("y_hat", "y"), points=2, mistakes=("factor_two", "no_mean")),
+        function(
+            "mse", ("y_hat", "y"), points=2, mistakes=("factor_two", "no_mean", "not_squared")
+        ),
         function("mae", ("y_hat", "y"), points=2, mistakes=("no_mean", "squared")),
-        function("cce", ("y_hat", "y"), points=2, mistakes=("log10", "sign", "no_mean")),
-        function("bce", ("y_hat", "y"), points=2, mistakes=("log10", "sign", "no_mean")),
-        function("ce_int", ("p", "label"), points=2, mistakes=("log10", "sign", "label_offset")),
+        function(
+            "cce",
+            ("y_hat", "y"),
+            points=2,
+            mistakes=("log10", "sign", "no_mean", "sum_all", "complement"),
+        ),
+        function(
+            "bce", ("y_hat", "y"), points=2, mistakes=("log10", "sign", "no_mean", "complement")
+        ),
+        function(
+            "ce_int",
+            ("p", "label"),
+            points=2,
+            mistakes=("log10", "sign", "label_offset", "sum_all", "complement"),
+        ),
         choice("bce_zero", BCE_ZERO, mistakes=("half_prediction", "flipped_labels", "never_zero")),
     ),
 )

@@ -36,6 +36,7 @@ PARAMETERS = {
 # derivatives; a1 ≥ 3, so that dropping the inner factor a1 (2u instead of 2a1·u) is neither the
 # reference (a1 = 1) nor the factor-½ slip (a1 = 2); b3 < 0 < b1, b2 as in the lecture, so that
 # the gradient without the inner factor, 2·max(0, u)·(1, 1, 1), is no multiple of the true one.
+# `well_posed` rules out the few draws left where a mistake gives the right answer.
 VARY = {
     "point": Between(-3, 3),
     "a": Between(3, 9),
@@ -45,8 +46,17 @@ VARY = {
 
 
 def well_posed(p: SimpleNamespace) -> str | None:
+    x0, y0 = p.point
     if not any(p.point):
-        return "at the origin the cross term xy changes neither partial derivative"
+        return "at the origin ∇f = 0: no mistake on it (cross term, sign, order) would show"
+    if 2 * x0 + y0 == 3 * y0**2 + x0:  # (2, 1) in the range: ∇f = (5, 5)
+        return "both partial derivatives of f are equal there: swapping them changes nothing"
+    if p.a[0] == p.a[1]:
+        return (
+            "with a1 = a2 both partial derivatives of L1 are equal: swapping them changes nothing"
+        )
+    if p.a.dot(p.a) == p.c:
+        return "a1² + a2² = c puts the coefficient vector a on the line of minimisers of L1"
     return None
 
 
@@ -67,7 +77,7 @@ def gradient_of_f(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     f = x**2 + y**3 + x * y
     if s.on("cross_term"):  # xy treated as if it did not depend on x and y
         f = f - x * y
-    grad = sp.Matrix([f.diff(x), f.diff(y)])
+    grad = s.sign * s.swap(sp.Matrix([f.diff(x), f.diff(y)]))
     r.grad_f_at_11 = grad.subs({x: p.point[0], y: p.point[1]})
     points = [(1, 1), (0, 0), (-1.5, 2), (0.5, -0.25), (2, -3)]
     r.grad_f = Rule(
@@ -84,17 +94,33 @@ def chain_through(outer: sp.Expr, inner: sp.Expr, variables: list[sp.Symbol], s:
 
 def l1(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     ws = [w1, w2]
-    inner = p.a[0] * w1 + s.sign * p.a[1] * w2 - p.c  # the sign slip: a term moved without its sign
-    grad = chain_through(s.scale * u**2, inner, ws, s)
+    inner = p.a[0] * w1 + p.a[1] * w2 - p.c
+    grad = s.sign * s.swap(chain_through(s.scale * s.square(u), inner, ws, s))
     points = [(1, 1), (0, 0), (2.5, 1.5), (-1, 2), (3, -0.5)]
     r.dL1 = Rule(
         lambda a, b: grad.xreplace({w1: a, w2: b}),
         tuple((sp.Rational(str(a)), sp.Rational(str(b))) for a, b in points),
     )
     r.dL1_dw1 = grad[0]
-    (minimisers,) = sp.solve(list(grad), ws, dict=True)
-    member = sp.Matrix([minimisers[w1].subs(w2, 1), 1])
-    r.argmin_L1 = SolutionSet((w1, w2), affine_condition(sp.Eq, w1 - minimisers[w1]), member)
+    r.argmin_L1 = minimisers_of_l1(p, s, inner, ws)
+
+
+def minimisers_of_l1(
+    p: SimpleNamespace, s: Slip, inner: sp.Expr, ws: list[sp.Symbol]
+) -> SolutionSet:
+    """L1 ≥ 0, and L1 = 0 where its inner value is 0: a whole line of minimisers."""
+    if s.on("gradient_as_minimiser"):  # the direction of ∇inner, its coefficients a, as a point
+        return the_point(ws, sp.Matrix([inner.diff(v) for v in ws]))
+    if s.on("moved_term"):  # a2·w2 brought to the other side without its sign: a1·w1 = c + a2·w2
+        inner = p.a[0] * w1 - p.a[1] * w2 - p.c
+    (on_line,) = sp.solve(inner, w1)
+    member = sp.Matrix([on_line.subs(w2, 1), 1])
+    return SolutionSet((w1, w2), affine_condition(sp.Eq, w1 - on_line), member)
+
+
+def the_point(ws: list[sp.Symbol], at: sp.Matrix) -> SolutionSet:
+    """The one point `at` as a set: w = at, each coordinate within the tolerance."""
+    return SolutionSet(tuple(ws), sp.And(*(sp.Eq(v, a) for v, a in zip(ws, at, strict=True))), at)
 
 
 def affine_condition(relation: type, expr: sp.Expr) -> Any:
@@ -109,13 +135,14 @@ def l2(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     # max(0, u) is flat (and L2 = 0) for u ≤ its kink; the hinge in w is where score = kink
     flat = sp.solveset(sp.Eq(sp.Max(0, u), 0), u, sp.S.Reals)
     hinge = score - flat.sup
-    inner = s.sign * score  # the sign slip: max(0, −b·w)²
-    outer = u**2 if s.on("kink_ignored") else sp.Max(0, u) ** 2
-    grad = chain_through(s.scale * outer, inner, ws, s)
+    outer = s.square(u if s.on("kink_ignored") else sp.Max(0, u))
+    grad = s.sign * chain_through(s.scale * outer, score, ws, s)
     r.dL2 = Rule(
         lambda a, b, c: grad.xreplace({w1: a, w2: b, w3: c}), hinge_probes(hinge, ws, p.margins)
     )
-    # one minimiser: from the origin, on the hinge, a step against the gradient of the inner value
+    # one minimiser: from the origin, on the hinge, a step against the gradient of the inner value;
+    # the sign slip steps along it, and takes the half-space beyond the hinge, where L2 rises
+    inner = s.sign * score
     member = -sp.Matrix([inner.diff(v) for v in ws])
     r.argmin_L2 = SolutionSet((w1, w2, w3), affine_condition(sp.Le, inner - flat.sup), member)
 
@@ -148,7 +175,7 @@ def l3(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     # d/dw e^(−w) = e^(−w) · d(−w)/dw: the slip loses that inner factor −1
     inner_slope = 1 - s.chain(sp.exp(-w), sp.diff(-w, w))
     outer_slope = sp.Integer(1) if s.on("kink_ignored") else sp.sign(inner_value)
-    slope = outer_slope * inner_slope
+    slope = s.sign * outer_slope * inner_slope
     (kink,) = roots(inner_value, w)
     # two decimals off the kink on either side; the kink itself is irrational
     sides = sorted(
@@ -188,19 +215,30 @@ EXERCISE = Exercise(
     vary=VARY,
     well_posed=well_posed,
     questions=(
-        vector("grad_f_at_11", 2, mistakes=("cross_term",)),
-        function("grad_f", ("x", "y"), points=2, mistakes=("cross_term",)),
-        function("dL1", ("w1", "w2"), points=2, mistakes=("chain_factor", "factor_two")),
-        expression("dL1_dw1", ("w1", "w2"), points=2, mistakes=("chain_factor", "factor_two")),
-        point_in_set("argmin_L1", 2, points=2, mistakes=("sign",)),
+        vector("grad_f_at_11", 2, mistakes=("cross_term", "sign", "swapped")),
+        function("grad_f", ("x", "y"), points=2, mistakes=("cross_term", "sign", "swapped")),
+        function(
+            "dL1",
+            ("w1", "w2"),
+            points=2,
+            mistakes=("chain_factor", "factor_two", "sign", "not_squared", "swapped"),
+        ),
+        expression(
+            "dL1_dw1",
+            ("w1", "w2"),
+            points=2,
+            mistakes=("chain_factor", "factor_two", "sign", "not_squared"),
+        ),
+        point_in_set("argmin_L1", 2, points=2, mistakes=("moved_term", "gradient_as_minimiser")),
         function(
             "dL2",
             ("w1", "w2", "w3"),
             points=2,
-            mistakes=("kink_ignored", "chain_factor", "factor_two"),
+            mistakes=("kink_ignored", "chain_factor", "factor_two", "sign", "not_squared"),
         ),
+        # not gradient_as_minimiser: b is the member of the sign slip's half-space, the same answer
         point_in_set("argmin_L2", 3, points=2, mistakes=("sign",)),
-        function("dL3", ("w",), points=2, mistakes=("chain_factor", "kink_ignored")),
+        function("dL3", ("w",), points=2, mistakes=("chain_factor", "kink_ignored", "sign")),
         number("argmin_L3", mistakes=("value_for_point",)),
         number("sigmoid_grad_max", mistakes=("point_for_value", "sigmoid_value")),
         number("sigmoid_grad_argmax", mistakes=("value_for_point",)),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from autograder.references import derive, exercise, mistake_targets, reference
+from autograder.references import derive, exercise, mistake_targets, pair_targets, reference
 from autograder.spec import Slip
 from autograder.values import to_student
 
@@ -88,18 +88,39 @@ def _sum_sq(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum((a - b) ** 2))
 
 
-def _cce_with(log: Callable[[np.ndarray], np.ndarray], sign: float, n: bool) -> Loss:
+Log = Callable[[np.ndarray], np.ndarray]
+
+
+def _cce_with(
+    log: Log = np.log, sign: float = 1, n: bool = True, every: bool = False, flip: bool = False
+) -> Loss:
+    """The CCE as a slip writes it: ln of every class (every) or of 1 − ŷ (flip) taken."""
+
     def loss(y_hat: np.ndarray, y: np.ndarray) -> float:
-        rows = np.sum(y * log(y_hat), axis=1)
+        weights = np.ones_like(y) if every else y
+        rows = np.sum(weights * log(1 - y_hat if flip else y_hat), axis=1)
         return float(-sign * (np.mean(rows) if n else np.sum(rows)))
 
     return loss
 
 
-def _bce_with(log: Callable[[np.ndarray], np.ndarray], sign: float, n: bool) -> Loss:
+def _bce_with(log: Log = np.log, sign: float = 1, n: bool = True, flip: bool = False) -> Loss:
+    """The BCE as a slip writes it: flip takes ln(1 − ŷ) in the term of label 1 as well."""
+
     def loss(y_hat: np.ndarray, y: np.ndarray) -> float:
-        terms = y * log(y_hat) + (1 - y) * log(1 - y_hat)
+        terms = y * log(1 - y_hat if flip else y_hat) + (1 - y) * log(1 - y_hat)
         return float(-sign * (np.mean(terms) if n else np.sum(terms)))
+
+    return loss
+
+
+def _ce_int_with(log: Log = np.log, sign: float = 1, offset: int = 0, **how: bool) -> Loss:
+    """ce_int as the CCE of one row whose one-hot label is k − offset (NumPy indexing: −1 is last)."""
+
+    def loss(p: np.ndarray, k: int) -> float:
+        one_hot = np.zeros((1, len(p)))
+        one_hot[0, k - offset] = 1
+        return _cce_with(log, sign, True, **how)(p[None, :], one_hot)
 
     return loss
 
@@ -108,18 +129,26 @@ def _bce_with(log: Callable[[np.ndarray], np.ndarray], sign: float, n: bool) -> 
 MISTAKES: list[tuple[str, str, list[Loss]]] = [
     ("mse", "factor_two", [lambda a, b: 2 * mse(a, b), lambda a, b: 0.5 * mse(a, b)]),
     ("mse", "no_mean", [_sum_sq]),
+    # the square forgotten: the mean of the signed differences
+    ("mse", "not_squared", [lambda a, b: float(np.mean(a - b))]),
     ("mae", "no_mean", [lambda a, b: float(np.sum(np.abs(a - b)))]),
     ("mae", "squared", [mse]),
-    ("cce", "log10", [_cce_with(np.log10, 1, True)]),
-    ("cce", "sign", [_cce_with(np.log, -1, True)]),
-    ("cce", "no_mean", [_cce_with(np.log, 1, False)]),
-    ("bce", "log10", [_bce_with(np.log10, 1, True)]),
-    ("bce", "sign", [_bce_with(np.log, -1, True)]),
-    ("bce", "no_mean", [_bce_with(np.log, 1, False)]),
+    ("cce", "log10", [_cce_with(np.log10)]),
+    ("cce", "sign", [_cce_with(sign=-1)]),
+    ("cce", "no_mean", [_cce_with(n=False)]),
+    ("cce", "sum_all", [_cce_with(every=True)]),
+    ("cce", "complement", [_cce_with(flip=True)]),
+    ("bce", "log10", [_bce_with(np.log10)]),
+    ("bce", "sign", [_bce_with(sign=-1)]),
+    ("bce", "no_mean", [_bce_with(n=False)]),
+    # ln(1 − ŷ) for either label: −mean ln(1 − ŷ)
+    ("bce", "complement", [lambda a, b: float(-np.mean(np.log(1 - a)))]),
     ("ce_int", "log10", [lambda p, k: float(-np.log10(p[k]))]),
     ("ce_int", "sign", [lambda p, k: float(np.log(p[k]))]),
     # the label read as 1-based: class 0 becomes p[−1], as NumPy indexes it
     ("ce_int", "label_offset", [lambda p, k: float(-np.log(p[k - 1]))]),
+    ("ce_int", "sum_all", [lambda p, k: float(-np.sum(np.log(p)))]),
+    ("ce_int", "complement", [lambda p, k: float(-np.log(1 - p[k]))]),
 ]
 
 
@@ -135,6 +164,39 @@ def test_each_mistake_against_numpy_and_apart_from_the_reference(
         computed = [form(*student_args(args)) for args in ref.probes]
         np.testing.assert_allclose(np.asarray(target, dtype=float), computed, rtol=1e-12)
         assert not np.allclose(computed, np.asarray(ref.value, dtype=float), rtol=1e-3, atol=1e-6)
+
+
+# (function, two mistakes at once, each form of the pair in NumPy)
+PAIRS: list[tuple[str, str, list[Loss]]] = [
+    (
+        "mse",
+        "factor_two+not_squared",
+        [lambda a, b: 2 * float(np.mean(a - b)), lambda a, b: 0.5 * float(np.mean(a - b))],
+    ),
+    ("cce", "sign+sum_all", [_cce_with(sign=-1, every=True)]),
+    ("cce", "sum_all+complement", [_cce_with(every=True, flip=True)]),
+    ("bce", "no_mean+complement", [_bce_with(n=False, flip=True)]),
+    ("ce_int", "label_offset+complement", [_ce_int_with(offset=1, flip=True)]),
+    ("ce_int", "log10+sum_all", [_ce_int_with(np.log10, every=True)]),
+]
+
+
+@pytest.mark.parametrize(("name", "pair", "forms"), PAIRS)
+def test_two_mistakes_at_once_against_numpy(name: str, pair: str, forms: list[Loss]) -> None:
+    qid = f"loss_functions.{name}"
+    found = [t.value for p, t in pair_targets(qid) if p == pair]
+    assert len(found) == len(forms)
+    for target, form in zip(found, forms, strict=True):
+        computed = [form(*student_args(args)) for args in reference(qid).probes]
+        np.testing.assert_allclose(np.asarray(target, dtype=float), computed, rtol=1e-12)
+
+
+def test_the_complement_in_the_bce_is_not_the_flipped_labels() -> None:
+    # ŷ and 1 − ŷ swapped in both terms would be the labels flipped; the complement slip is not
+    qid = "loss_functions.bce"
+    (target,) = mistakes(qid)["complement"]
+    flipped = [bce(y_hat, 1 - y) for y_hat, y in map(student_args, reference(qid).probes)]
+    assert not np.allclose(np.asarray(target, dtype=float), flipped, rtol=1e-3)
 
 
 def test_every_listed_mistake_is_recomputed_above() -> None:
