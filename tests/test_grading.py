@@ -336,7 +336,7 @@ STUDENTS = [
     ("minima.dL1_dw1", "4*(4*w1 + 7*w2 - 20)", "wrong", "factor_two"),
     ("minima.dL1_dw1", "8*(4*w1 + 7*w2 - 20", "invalid", None),
     ("minima.dL1_dw1", "import os", "invalid", None),
-    ("minima.argmin_L1", [6.75, 1], "wrong", "sign"),
+    ("minima.argmin_L1", [6.75, 1], "wrong", "moved_term"),
     ("minima.argmin_L3", 0.5671, "correct", None),
     ("minima.argmin_L3", 0.57, "wrong", None),
     ("minima.argmin_L3", 0, "wrong", "value_for_point"),
