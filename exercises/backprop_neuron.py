@@ -69,7 +69,7 @@ def backpropagate(
 
     r.dL_dpred = s.rnd(s.sign * loss.diff(PRED).subs(PRED, r.pred))
     if s.on("no_activation"):
-        r.dpred_dZ = sp.Integer(1)
+        r.dpred_dZ = sp.Integer(1)  # the linear neuron's slope
     else:
         # σ applied twice: σ′ taken at the prediction instead of at Z
         slope_at = r.pred if s.on("sigma_twice") else r.Z
@@ -153,7 +153,9 @@ def checked_slips() -> dict[Slip, list[Question]]:
     """
     found: dict[Slip, list[Question]] = {}
     for q in EXERCISE.questions:
-        for mistake in q.mistakes if q.kind is not Kind.FUNCTION else ():
+        if q.kind is Kind.FUNCTION:
+            continue
+        for mistake in q.mistakes:
             rounding = ROUNDED if mistake == "rounded" else None
             for form in range(MISTAKE_FORMS.get(mistake, 1)):
                 found.setdefault(Slip(mistake, form, rounding), []).append(q)

@@ -435,3 +435,26 @@ def test_the_seeds_numpy_loop_as_train_is_the_lost_factor_with_every_value_round
     lecture = pairs["chain_factor+rounded"].value[0]
     np.testing.assert_array_equal(lecture, SEED_NUMPY_W)
     np.testing.assert_array_equal(lecture, seeds_numpy_loop()[0])
+
+
+def test_a_variant_in_which_sigma_at_a_is_sigma_at_i_is_not_drawn() -> None:
+    """i = 0.66 lies next to σ(0.66) = 0.6593, and σ′ is flat there: σ′ at a is σ′ at i."""
+    variant = {"x": "2.2", "w0": "0.3", "t": "0.1", "lr": "0.1"}
+    (_, _, right, _), (_, _, twice, _) = (
+        factors_at(2.2, 0.3, 0.1, slope_at=at) for at in ("i", "a")
+    )
+    assert abs(twice - right) < APART * 1e-3 * right
+    ex = exercise("backprop_chain")
+    assert "factors with the sigma_twice slip" in (ex.well_posed(ex.params(variant)) or "")
+
+
+def test_a_variant_in_which_the_rounding_swallows_a_mistake_is_not_drawn() -> None:
+    """dC/da = 2(a − t) runs from 1.04 down to 1 here: without the square each step changes by
+    less than the rounding of the weights to 3 decimals takes away."""
+    variant = {"x": "0.7", "w0": "0.7", "t": "0.1", "lr": "0.1"}
+    right, _ = run(0.7, 0.7, 0.1, 0.1, rounding=3)
+    unsquared, _ = run(0.7, 0.7, 0.1, 0.1, rounding=3, squared=False)
+    assert unsquared == right
+    ex = exercise("backprop_chain")
+    reason = ex.well_posed(ex.params(variant)) or ""
+    assert "weights with the not_squared slip rounded by hand" in reason

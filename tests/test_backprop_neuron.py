@@ -305,3 +305,35 @@ def test_two_mistakes_at_once_against_numpy(name: str, pair: str, options: dict[
     found = [t.value for p, t in pair_targets(f"backprop_neuron.{name}") if p == pair]
     expected = neuron_numpy(X, W, B, TARGET, LR, **options)[name]
     assert any(np.allclose(f, expected, rtol=1e-12, atol=1e-15) for f in found), found
+
+
+@pytest.mark.parametrize(
+    ("variant", "name", "mistake"),
+    [
+        # X·W = −b/2: Z = 0.1 without the bias is −0.1, and σ′ is even
+        (
+            {"X": ["0.5", "0.5", "0.5"], "W": ["-0.2", "0.0", "0.0"], "b": "0.2", "lr": "0.5"},
+            "dpred_dZ",
+            "bias_missing",
+        ),
+        # Z = 0.66 next to σ(0.66) = 0.6593: the linear neuron predicts almost the same
+        (
+            {"X": ["0.8", "0.4", "0.1"], "W": ["0.5", "0.4", "0.0"], "target": "0.9", "lr": "0.5"},
+            "pred",
+            "no_activation",
+        ),
+    ],
+)
+def test_a_variant_in_which_a_mistake_vanishes_is_not_drawn(
+    variant: dict[str, Any], name: str, mistake: str
+) -> None:
+    ex = exercise("backprop_neuron")
+    numbers = {"X": X, "W": W, "b": B, "target": TARGET, "lr": LR}
+    numbers |= {k: np.array(v, dtype=float) for k, v in variant.items()}
+    args = (numbers["X"], numbers["W"], float(numbers["b"]), float(numbers["target"]))
+    right = neuron_numpy(*args, float(numbers["lr"]))[name]
+    (slip,) = SLIPS[mistake]
+    wrong = neuron_numpy(*args, float(numbers["lr"]), **slip)[name]
+    assert abs(wrong - right) <= APART * (1e-6 + 1e-3 * abs(right))
+    reason = ex.well_posed(ex.params(variant)) or ""
+    assert f"{name} with the {mistake} slip" in reason
