@@ -11,8 +11,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.references import derive, exercise, mistake_targets, reference, slips
+from autograder.references import (
+    derive,
+    exercise,
+    mistake_targets,
+    pair_targets,
+    reference,
+    slips,
+)
 from autograder.spec import Slip
+from exercises.backprop_chain import APART
 
 X, W0, T, LR, UPDATES = 1.5, 0.8, 0.5, 0.1, 10
 H = 1e-6
@@ -36,33 +44,77 @@ def half_up(v: float, digits: int = 3) -> float:
     return float(Decimal(repr(float(v))).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
+# a student's slips as the plain loop makes them (keywords of `factors_at` and `run`)
+Options = dict[str, Any]
+
+
+def factors_at(
+    x: float,
+    w: float,
+    t: float,
+    *,
+    rounding: int | None = None,
+    sign: float = 1.0,
+    factor: float = 1.0,
+    squared: bool = True,
+    activation: bool = True,
+    slope_at: str = "i",
+) -> tuple[float, float, float, float]:
+    """C, dC/da, da/di and di/dw at the weight w, as written down in one row of the loop.
+
+    With `rounding`, a, dC/da and da/di are rounded (i = x·w and C are not). The slips: C = a − t
+    (not `squared`), a = i (no `activation`: a linear neuron, da/di = 1), σ′ at a (`slope_at`
+    "a"), and the factor 2 or ½ and the sign of the sign error.
+    """
+
+    def rnd(v: float) -> float:
+        return v if rounding is None else half_up(v, rounding)
+
+    i = x * w
+    a = rnd(sigmoid(i)) if activation else i
+    cost = factor * ((a - t) ** 2 if squared else a - t)
+    dc_da = rnd(sign * factor * (2 * (a - t) if squared else 1.0))
+    at = a if slope_at == "a" else i
+    da_di = rnd(sigmoid(at) * (1 - sigmoid(at))) if activation else 1.0
+    return cost, dc_da, da_di, x
+
+
+def slope(
+    dc_da: float, da_di: float, di_dw: float, *, with_x: bool = True, slope_at: str = "i"
+) -> float:
+    """dC/dw by the chain rule; without x, or without σ′ (`slope_at` ""), where the slip drops it."""
+    return dc_da * (da_di if slope_at else 1.0) * (di_dw if with_x else 1.0)
+
+
 def run(
     x: float = X,
     w: float = W0,
     t: float = T,
     lr: float = LR,
     n: int = UPDATES,
-    sign: float = 1.0,
-    factor: float = 1.0,
-    with_x: bool = True,
+    *,
     rounding: int | None = None,
+    with_x: bool = True,
+    rate: str = "lr",
+    cost_as_slope: bool = False,
+    **row: Any,
 ) -> tuple[list[float], list[float]]:
     """w0 … w(n+1) and C before each of n + 1 updates, in plain Python.
 
-    With `rounding`, a, dC/da, da/di and w are written down rounded (i = x·w and C are not).
+    With `rounding`, the new weight is rounded too. The update's slips: a step of 1 or 2·lr times
+    the slope (`rate` "one" or "double"), or the cost (rounded as written) taken for the slope.
     """
-
-    def rnd(v: float) -> float:
-        return v if rounding is None else half_up(v, rounding)
-
+    step = {"lr": lr, "one": 1.0, "double": 2 * lr}[rate]
     weights, costs = [w], []
     for _ in range(n + 1):
-        i = x * weights[-1]
-        a = rnd(sigmoid(i))
-        costs.append(factor * (a - t) ** 2)
-        dc_da = rnd(sign * factor * 2 * (a - t))
-        da_di = rnd(sigmoid(i) * (1 - sigmoid(i)))
-        weights.append(rnd(weights[-1] - lr * dc_da * da_di * (x if with_x else 1.0)))
+        cost, dc_da, da_di, di_dw = factors_at(x, weights[-1], t, rounding=rounding, **row)
+        costs.append(cost)
+        if cost_as_slope:
+            dc_dw = cost if rounding is None else half_up(cost, rounding)
+        else:
+            dc_dw = slope(dc_da, da_di, di_dw, with_x=with_x, slope_at=row.get("slope_at", "i"))
+        new = weights[-1] - step * dc_dw
+        weights.append(new if rounding is None else half_up(new, rounding))
     return weights, costs
 
 
@@ -100,30 +152,6 @@ def test_dC_dw_is_read_back_from_the_factors_on_the_sheet() -> None:
     """A student's own factors flow into dC/dw: how a follow-on error is recognised."""
     sheet = derive(exercise("backprop_chain"), given={"factors": [0.5, 0.2, 1.5]})
     assert float(sheet["dC_dw"]) == pytest.approx(0.15)
-
-
-def factors_at_w0(sign: float = 1.0, factor: float = 1.0) -> list[float]:
-    a0 = sigmoid(X * W0)
-    return [sign * factor * 2 * (a0 - T), a0 * (1 - a0), X]
-
-
-@pytest.mark.parametrize(
-    ("name", "mistake", "expected"),
-    [
-        ("factors", "factor_two", [factors_at_w0(factor=2), factors_at_w0(factor=0.5)]),
-        ("factors", "sign", [factors_at_w0(sign=-1)]),
-        ("dC_dw", "chain_factor", [np.prod(factors_at_w0()[:2])]),
-        ("dC_dw", "factor_two", [np.prod(factors_at_w0(factor=f)) for f in (2, 0.5)]),
-        ("dC_dw", "sign", [-np.prod(factors_at_w0())]),
-    ],
-)
-def test_mistaken_factors_against_plain_python(
-    name: str, mistake: str, expected: list[Any]
-) -> None:
-    found = [t.value for m, t in mistake_targets(f"backprop_chain.{name}") if m == mistake]
-    assert len(found) == len(expected)
-    for value, want in zip(found, expected, strict=True):
-        np.testing.assert_allclose(value, want, rtol=1e-12)
 
 
 # --- ten updates: weights and costs ----------------------------------------------------------
@@ -210,39 +238,6 @@ def test_the_seeds_numpy_costs_are_the_chain_factor_slip_where_the_roundings_agr
     assert np.all(np.abs(costs - np.array(SEED_NUMPY_C)) <= 0.0005 + 1e-12)
 
 
-# every slip of weights and costs, recomputed by the plain loop (rounded where the slip rounds)
-SLIP_LOOPS: dict[str, dict[str, Any]] = {
-    "chain_factor": {"with_x": False},
-    "sign": {"sign": -1.0},
-    "factor_two": {},
-    "shifted": {},
-    "loss_after_update": {},
-}
-
-
-def slip_loop(name: str, slip: Slip) -> np.ndarray:
-    options: dict[str, Any] = dict(SLIP_LOOPS[slip.mistake or ""])
-    if slip.mistake == "factor_two":
-        options["factor"] = (2.0, 0.5)[slip.form]
-    weights, costs = run(rounding=slip.rounding, **options)
-    start = {"weights": 1, "costs": 0}[name]
-    if slip.mistake == "shifted":
-        start += (-1, 1)[slip.form]
-    if slip.mistake == "loss_after_update":
-        start += 1
-    return np.array((weights if name == "weights" else costs)[start : start + UPDATES])
-
-
-@pytest.mark.parametrize("name", ["weights", "costs"])
-def test_every_slip_of_the_runs_against_the_plain_loop(name: str) -> None:
-    q = exercise("backprop_chain").question(name)
-    pairs = list(zip(slips(q), mistake_targets(f"backprop_chain.{name}"), strict=True))
-    assert {slip.rounding for (_, slip), _ in pairs} == {None, 3}
-    for (_, slip), (_, t) in pairs:
-        expected = slip_loop(name, slip)
-        np.testing.assert_allclose(t.value, expected, rtol=1e-12, atol=1e-15, err_msg=str(slip))
-
-
 @pytest.mark.parametrize("name", ["factors", "dC_dw", "weights", "costs", "train"])
 def test_every_mistake_differs_from_the_reference(name: str) -> None:
     ref = reference(f"backprop_chain.{name}")
@@ -266,22 +261,200 @@ def test_the_probes_of_train() -> None:
         assert sigmoid(float(x) * float(w)) != pytest.approx(float(t))
 
 
-@pytest.mark.parametrize(
-    ("mistake", "form", "loop"),
-    [
-        (None, 0, lambda *p: run(*p)[0][1:-1]),
-        ("chain_factor", 0, lambda *p: run(*p, with_x=False)[0][1:-1]),
-        ("sign", 0, lambda *p: run(*p, sign=-1.0)[0][1:-1]),
-        ("shifted", 0, lambda *p: run(*p)[0][:-2]),  # w0 … w(n−1)
-        ("shifted", 1, lambda *p: run(*p)[0][2:]),  # w2 … w(n+1)
-    ],
-)
-def test_train_on_every_probe_against_the_plain_loop(
-    mistake: str | None, form: int, loop: Any
-) -> None:
+def train_loop(x: float, w: float, t: float, lr: float, n: int, **options: Any) -> list[float]:
+    """What train(x, w, t, lr, n) returns, by the plain loop with the options' slips."""
+    window = options.pop("window", 0)
+    weights, _ = run(x, w, t, lr, n, **options)
+    return weights[1 + window : 1 + window + n]
+
+
+def test_train_on_every_probe_against_the_plain_loop() -> None:
+    ref = reference("backprop_chain.train")
+    for (x, w, t, lr, n), output in zip(ref.probes, ref.value, strict=True):
+        expected = train_loop(float(x), float(w), float(t), float(lr), int(n))
+        np.testing.assert_allclose(output, expected, rtol=1e-12)
+
+
+def test_the_mistakes_of_train_show_on_the_graders_own_runs() -> None:
+    """The grader's own runs are the same in every variant: a mistake apart from the reference on
+    one of them by several tolerances is told apart whatever a student's numbers are."""
+    ref = reference("backprop_chain.train")
+    for mistake, t in mistake_targets(ref.qid):
+        moved = [
+            np.max(np.abs(got - want) / (1e-6 + 1e-3 * np.abs(want)))
+            for got, want in zip(t.value[1:], ref.value[1:], strict=True)
+        ]
+        assert max(moved) > APART, mistake
+
+
+# --- every mistake, recomputed by the plain loop ---------------------------------------------
+
+# each mistake as the plain loop makes it: the options of each of its forms
+SLIPS: dict[str, list[Options]] = {
+    "chain_factor": [{"with_x": False}],
+    "sign": [{"sign": -1.0}],
+    "factor_two": [{"factor": 2.0}, {"factor": 0.5}],
+    # w0 … w9 (w0 taken in) and w2 … w11 (one update too many)
+    "shifted": [{"window": -1}, {"window": 1}],
+    "loss_after_update": [{"window": 1}],
+    "rounded": [{"rounding": 3}],
+    "no_learning_rate": [{"rate": "one"}],
+    "doubled_step": [{"rate": "double"}],
+    "no_activation_slope": [{"slope_at": ""}],
+    "sigma_twice": [{"slope_at": "a"}],
+    "loss_as_gradient": [{"cost_as_slope": True}],
+    "not_squared": [{"squared": False}],
+    "no_activation": [{"activation": False}],
+}
+FACTOR_OPTIONS = ("rounding", "sign", "factor", "squared", "activation", "slope_at")
+
+
+def answers(window: int = 0, **options: Any) -> dict[str, Any]:
+    """The answers to factors, dC_dw, weights and costs by the plain loop, with the options' slips."""
+    weights, costs = run(**options)
+    at_w0 = {k: v for k, v in options.items() if k in FACTOR_OPTIONS}
+    _, dc_da, da_di, di_dw = factors_at(X, W0, T, **at_w0)
+    dropped = {k: v for k, v in options.items() if k in ("with_x", "slope_at")}
+    return {
+        "factors": [dc_da, da_di, di_dw],
+        "dC_dw": slope(dc_da, da_di, di_dw, **dropped),
+        "weights": weights[1 + window : 1 + window + UPDATES],
+        "costs": costs[window : window + UPDATES],
+    }
+
+
+# every (question, mistake) the spec lists, but train's (in TRAIN_MISTAKES)
+MISTAKES = [
+    ("factors", "factor_two"),
+    ("factors", "sign"),
+    ("factors", "sigma_twice"),
+    ("factors", "not_squared"),
+    ("factors", "no_activation"),
+    ("dC_dw", "chain_factor"),
+    ("dC_dw", "factor_two"),
+    ("dC_dw", "sign"),
+    ("dC_dw", "no_activation_slope"),
+    ("dC_dw", "sigma_twice"),
+    ("dC_dw", "not_squared"),
+    ("dC_dw", "no_activation"),
+    *(
+        (name, mistake)
+        for name in ("weights", "costs")
+        for mistake in (
+            "chain_factor",
+            "sign",
+            "factor_two",
+            "no_learning_rate",
+            "no_activation_slope",
+            "not_squared",
+            "doubled_step",
+            "loss_as_gradient",
+            "no_activation",
+        )
+    ),
+    ("weights", "shifted"),
+    ("weights", "sigma_twice"),
+    ("costs", "loss_after_update"),
+]
+
+
+def targets_by_slip(name: str, mistake: str) -> list[tuple[Slip, Any]]:
+    """The targets of one mistake with the slip each comes from, as the framework pairs them."""
+    q = exercise("backprop_chain").question(name)
+    pairs = zip(slips(q), mistake_targets(f"backprop_chain.{name}"), strict=True)
+    return [(slip, t.value) for (m, slip), (_, t) in pairs if m == mistake]
+
+
+@pytest.mark.parametrize(("name", "mistake"), MISTAKES)
+def test_each_mistake_against_the_plain_loop(name: str, mistake: str) -> None:
+    found = targets_by_slip(name, mistake)
+    # weights and costs: each form also rounded by hand, as the question takes the rounded run
+    per_form = 2 if name in ("weights", "costs") else 1
+    assert len(found) == per_form * len(SLIPS[mistake])
+    for slip, value in found:
+        options = {**SLIPS[mistake][slip.form], "rounding": slip.rounding}
+        expected = answers(**options)[name]
+        np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-15, err_msg=str(slip))
+
+
+TRAIN_MISTAKES = [
+    "chain_factor",
+    "sign",
+    "factor_two",
+    "shifted",
+    "rounded",
+    "no_learning_rate",
+    "no_activation_slope",
+    "sigma_twice",
+    "not_squared",
+    "doubled_step",
+    "loss_as_gradient",
+    "no_activation",
+]
+
+
+@pytest.mark.parametrize("mistake", TRAIN_MISTAKES)
+def test_each_mistake_of_train_on_every_probe_against_the_plain_loop(mistake: str) -> None:
     ref = reference("backprop_chain.train")
     found = [t.value for m, t in mistake_targets(ref.qid) if m == mistake]
-    outputs = ref.value if mistake is None else found[form]
-    for (x, w, t, lr, n), output in zip(ref.probes, outputs, strict=True):
-        expected = loop(float(x), float(w), float(t), float(lr), int(n))
-        np.testing.assert_allclose(output, expected, rtol=1e-12)
+    assert len(found) == len(SLIPS[mistake])
+    for outputs, options in zip(found, SLIPS[mistake], strict=True):
+        for (x, w, t, lr, n), output in zip(ref.probes, outputs, strict=True):
+            expected = train_loop(float(x), float(w), float(t), float(lr), int(n), **options)
+            np.testing.assert_allclose(output, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_every_listed_mistake_is_recomputed_in_these_tests() -> None:
+    listed = {(q.name, m) for q in exercise("backprop_chain").questions for m in q.mistakes}
+    assert listed == set(MISTAKES) | {("train", m) for m in TRAIN_MISTAKES}
+
+
+# two mistakes at once, recomputed by hand: (question, pair, the options of both)
+PAIRS = [
+    # stepping up the whole slope: w + dC/dw
+    ("weights", "sign+no_learning_rate", {"sign": -1.0, "rate": "one"}),
+    ("costs", "sign+no_learning_rate", {"sign": -1.0, "rate": "one"}),
+    ("dC_dw", "sign+no_activation_slope", {"sign": -1.0, "slope_at": ""}),
+    ("weights", "factor_two+doubled_step", {"factor": 2.0, "rate": "double"}),
+    ("factors", "sign+sigma_twice", {"sign": -1.0, "slope_at": "a"}),
+    ("costs", "factor_two+not_squared", {"factor": 0.5, "squared": False}),
+]
+
+
+@pytest.mark.parametrize(("name", "pair", "options"), PAIRS)
+def test_two_mistakes_at_once_against_the_plain_loop(
+    name: str, pair: str, options: Options
+) -> None:
+    found = [t.value for p, t in pair_targets(f"backprop_chain.{name}") if p == pair]
+    expected = answers(**options)[name]
+    assert any(np.allclose(value, expected, rtol=1e-12, atol=1e-15) for value in found), found
+
+
+def test_the_seeds_numpy_loop_as_train_is_the_lost_factor_with_every_value_rounded() -> None:
+    pairs = dict(pair_targets("backprop_chain.train"))
+    lecture = pairs["chain_factor+rounded"].value[0]
+    np.testing.assert_array_equal(lecture, SEED_NUMPY_W)
+    np.testing.assert_array_equal(lecture, seeds_numpy_loop()[0])
+
+
+def test_a_variant_in_which_sigma_at_a_is_sigma_at_i_is_not_drawn() -> None:
+    """i = 0.66 lies next to σ(0.66) = 0.6593, and σ′ is flat there: σ′ at a is σ′ at i."""
+    variant = {"x": "2.2", "w0": "0.3", "t": "0.1", "lr": "0.1"}
+    (_, _, right, _), (_, _, twice, _) = (
+        factors_at(2.2, 0.3, 0.1, slope_at=at) for at in ("i", "a")
+    )
+    assert abs(twice - right) < APART * 1e-3 * right
+    ex = exercise("backprop_chain")
+    assert "factors with the sigma_twice slip" in (ex.well_posed(ex.params(variant)) or "")
+
+
+def test_a_variant_in_which_the_rounding_swallows_a_mistake_is_not_drawn() -> None:
+    """dC/da = 2(a − t) runs from 1.04 down to 1 here: without the square each step changes by
+    less than the rounding of the weights to 3 decimals takes away."""
+    variant = {"x": "0.7", "w0": "0.7", "t": "0.1", "lr": "0.1"}
+    right, _ = run(0.7, 0.7, 0.1, 0.1, rounding=3)
+    unsquared, _ = run(0.7, 0.7, 0.1, 0.1, rounding=3, squared=False)
+    assert unsquared == right
+    ex = exercise("backprop_chain")
+    reason = ex.well_posed(ex.params(variant)) or ""
+    assert "weights with the not_squared slip rounded by hand" in reason
