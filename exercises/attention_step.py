@@ -60,6 +60,7 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
         return s.chain(dL_dzhat.xreplace({z_hat: output(at)}), inner)
 
     def update(here: sp.Matrix) -> sp.Matrix:
+        # the loss_as_gradient slip takes the loss's value for every entry of the gradient
         if s.on("loss_as_gradient"):
             slope = loss.xreplace({z_hat: output(here)}) * sp.ones(*here.shape)
         else:
@@ -79,7 +80,7 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
 
     r.z_hat = output(p.w_start) - p.z if s.on("error_for_output") else output(p.w_start)
     r.loss = loss.xreplace({z_hat: output(p.w_start)})
-    # the sign slip writes the gradient as (z − ẑ) xᵢ, and steps up it in an update
+    # the sign slip writes the gradient as (z − ẑ) xᵢ, and in an update steps up the gradient
     r.grad = s.sign * gradient(p.w_start)
     r.w_new = trajectory[1]
 
@@ -207,6 +208,9 @@ EXERCISE = Exercise(
                 "loss_as_gradient",
             ),
         ),
+        # Not `rounded`: the table rounded to 3 decimals at every step (as the slide's rows 0–4
+        # are) leaves the tolerance, but stepping up the gradient as well grows it so far that the
+        # rounding is lost within the tolerance of the sign slip alone: the pair cannot be named.
         table(
             "table",
             COLUMNS,

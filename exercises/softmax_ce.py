@@ -76,9 +76,8 @@ def normalised(e: sp.Matrix, s: Slip) -> sp.Matrix:
 
 
 def softmax(z: sp.Matrix, s: Slip, stable: bool = False) -> sp.Matrix:
-    """e^z / Σ e^z, as the lecture writes it; a stable softmax writes it e^(z − max z) / Σ e^(z −
-    max z), the same value, and its lambdified rule cannot overflow. A slip acts on the formula
-    as written (a stable softmax not normalised is e^(z − max z))."""
+    """e^z / Σ e^z as the lecture writes it; a stable softmax writes e^(z − max z) / Σ e^(z − max z),
+    the same value, whose lambdified rule cannot overflow. A slip acts on the formula as written."""
     shifted = z - sp.Max(*z) * sp.ones(*z.shape) if stable else z
     return normalised(powers(shifted, s), s)
 
@@ -95,20 +94,12 @@ def float64_naive_softmax(z: sp.Matrix, s: Slip) -> sp.Matrix:
     return normalised(powers(z, s).applyfunc(in_float64), s)
 
 
-def ln(x: sp.Expr, s: Slip) -> sp.Expr:
-    """ln x (log₁₀ x in the log10 slip) as float64 takes it where two slips leave its domain
-    (ln(1 − e^z), say): NaN below 0 and −inf at 0, never a complex number."""
-    if x.is_zero:
-        return -sp.oo
-    return sp.nan if x.is_negative else s.log(x)
-
-
 def cross_entropy(p: sp.Matrix, y: sp.Matrix, s: Slip) -> sp.Expr:
     """−Σ yᵢ ln pᵢ; a term with yᵢ = 0 is 0 (also where pᵢ = 0). The sum_all slip sums ln pᵢ over
     every class, the complement slip takes ln(1 − pᵢ)."""
     weights = [1] * len(y) if s.on("sum_all") else list(y)
     picked = [1 - pi if s.on("complement") else pi for pi in p]
-    return -s.sign * sum(wi * ln(pi, s) for wi, pi in zip(weights, picked, strict=True) if wi != 0)
+    return -s.sign * sum(wi * s.log(pi) for wi, pi in zip(weights, picked, strict=True) if wi != 0)
 
 
 def logit_gradient(p: sp.Matrix, y: sp.Matrix, s: Slip) -> sp.Matrix:
@@ -219,12 +210,15 @@ def apart(mistaken: Any, right: Any, tolerance: Tolerance) -> bool:
     )
 
 
-# The softmax written wrong: each carries into everything computed from p, except where one of
-# its pairs with another mistake of the question is an answer the grader cannot tell (it names
-# every two mistakes at once): e^z left unnormalised then drops out of the losses, where
-# ln(1 − e^z) is NaN, and out of ∂L/∂W_out of example 2, where e^z rounded to 3 decimals stays
-# within the tolerance of e^z; of the stable softmax only 10^z/Σ10^z stays, as e^z and z/Σz
-# without the shift give inf on the extreme logits (e^1000, and 800/0 for [800, 0, −800]).
+# The softmax written wrong. Each carries into what follows from p, but a question goes without
+# one whose pair with another of its mistakes gives an answer the grader cannot name (it tries
+# every two of a question's mistakes at once):
+# - e^z left unnormalised: in the losses its pair with the complement, ln(1 − e^z), is NaN; in
+#   ∂L/∂W_out of example 2, e^z rounded to 3 decimals stays within the tolerance of e^z;
+# - the stable softmax keeps only 10^z/Σ10^z: without the shift (not_stable), e^z and z/Σz give
+#   inf on the extreme logits (e^1000, and 800/0 for [800, 0, −800]), which no answer matches.
+# p₁ rounded to 3 decimals is not named in example 1 either: with e^z left unnormalised it is e^z
+# again within the tolerance, and the lecture rounds p₁ to 4 decimals, which the tolerance accepts.
 SOFTMAX_SLIPS = ("not_normalised", "linear_normalised", "base10")
 NORMALISED_SLIPS = ("linear_normalised", "base10")
 
