@@ -203,11 +203,12 @@ EXERCISE = Exercise(
                 "chain_factor",
                 "factor_two",
                 "no_learning_rate",
-                "doubled_step",
                 "not_squared",
                 "loss_as_gradient",
             ),
         ),
+        # Not `doubled_step`: w − 2η∇L is the factor-2 slip's answer, on w_new and on the table,
+        # and its text names the factor 2 already.
         # Not `rounded`: the table rounded to 3 decimals at every step (as the slide's rows 0–4
         # are) leaves the tolerance, but stepping up the gradient as well grows it so far that the
         # rounding is lost within the tolerance of the sign slip alone: the pair cannot be named.
@@ -223,7 +224,6 @@ EXERCISE = Exercise(
                 "chain_factor",
                 "factor_two",
                 "no_learning_rate",
-                "doubled_step",
                 "not_squared",
                 "loss_as_gradient",
             ),
