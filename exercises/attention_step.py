@@ -48,7 +48,7 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     w = sp.Matrix(sp.symbols("w1:5"))
     z_hat = sp.Symbol("z_hat")
     model = (w.T * p.x)[0]
-    loss = s.scale * sp.Rational(1, 2) * (z_hat - p.z) ** 2
+    loss = s.scale * sp.Rational(1, 2) * s.square(z_hat - p.z)
     dL_dzhat = loss.diff(z_hat)
     dzhat_dw = sp.Matrix([model.diff(wi) for wi in w])
 
@@ -60,23 +60,29 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
         return s.chain(dL_dzhat.xreplace({z_hat: output(at)}), inner)
 
     def update(here: sp.Matrix) -> sp.Matrix:
-        return s.rnd(here - s.sign * p.eta * gradient(here))
+        # the loss_as_gradient slip takes the loss's value for every entry of the gradient
+        if s.on("loss_as_gradient"):
+            slope = loss.xreplace({z_hat: output(here)}) * sp.ones(*here.shape)
+        else:
+            slope = gradient(here)
+        return s.rnd(here - s.sign * s.rate(p.eta) * slope)
 
     def row(k: int, wk: sp.Matrix) -> list[sp.Expr]:
         return [k, output(wk), output(wk) - p.z, *wk]
 
+    # one update more than the table holds: a table one step late reaches it
     trajectory = [p.w_start]
-    for _ in range(p.iterations):
+    for _ in range(p.iterations + 1):
         trajectory.append(update(trajectory[-1]))
-    rows = [row(k, wk) for k, wk in enumerate(trajectory)]
+    rows = [row(k, wk) for k, wk in enumerate(as_written(trajectory, p.iterations, s))]
     # a row follows from the weights of the row before it
     r.step("table", lambda previous: row(len(previous), update(sp.Matrix(previous[-1][3:]))))
 
     r.z_hat = output(p.w_start) - p.z if s.on("error_for_output") else output(p.w_start)
     r.loss = loss.xreplace({z_hat: output(p.w_start)})
-    r.grad = gradient(p.w_start)
+    # the sign slip writes the gradient as (z − ẑ) xᵢ, and in an update steps up the gradient
+    r.grad = s.sign * gradient(p.w_start)
     r.w_new = trajectory[1]
-    r.table = Table(COLUMNS, sp.Matrix(rows))
 
     exact = s.exact
     right = rows if exact else right_rows(p)
@@ -87,10 +93,20 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
             "a variant with numbers of its own needs 'slide': None (a slide is then made for it)"
         )
     r.slide_error = frozenset(rounded) if s.on("rounding_only") else wrong[0]
-    if s.on("slide_value"):
-        i, j = cell_index(wrong[0])
+    i, j = cell_index(wrong[0])
+    # a table one row short (in the shifted slip) has no row for the slide's cell
+    if s.on("slide_value") and i < len(rows):
         rows[i][j] = -rows[i][j]
-        r.table = Table(COLUMNS, sp.Matrix(rows))
+    r.table = Table(COLUMNS, sp.Matrix(rows))
+
+
+def as_written(trajectory: list[sp.Matrix], iterations: int, s: Slip) -> list[sp.Matrix]:
+    """The diagonals the table's rows hold: after 0 … `iterations` updates. In the shifted slip the
+    loop runs once too few (the last row missing), or it updates before it writes a row (each row
+    one update late, under the iteration number asked for)."""
+    if not s.on("shifted"):
+        return trajectory[: iterations + 1]
+    return (trajectory[:iterations], trajectory[1 : iterations + 2])[s.form_of("shifted")]
 
 
 def right_rows(p: SimpleNamespace) -> list[list[sp.Expr]]:
@@ -147,8 +163,13 @@ def well_posed(p: SimpleNamespace) -> str | None:
     # each update scales ẑ − z by 1 − η|x|²: it must shrink without changing sign
     if not 0 < 1 - p.eta * p.x.dot(p.x) < 1:
         return "the error ẑ − z would not shrink monotonically"
-    if p.w_start.dot(p.x) == p.z:
+    error = p.w_start.dot(p.x) - p.z
+    if error == 0:
         return "the start diagonal already hits the target: nothing to learn"
+    # without the square, ½(ẑ − z) is the loss where ẑ − z = 1, and its slope ½ xᵢ the gradient
+    # where ẑ − z = ½
+    if error in (1, sp.Rational(1, 2)):
+        return "with the square forgotten, the loss or the gradient would still come out right"
     try:
         rows = right_rows(p)
     except SlideMismatch:
@@ -171,15 +192,41 @@ EXERCISE = Exercise(
     well_posed=well_posed,
     questions=(
         number("z_hat", mistakes=("error_for_output",)),
-        number("loss", mistakes=("factor_two",)),
-        vector("grad", 4, points=2, mistakes=("chain_factor", "factor_two")),
-        vector("w_new", 4, points=2, mistakes=("sign", "chain_factor", "factor_two")),
+        number("loss", mistakes=("factor_two", "not_squared")),
+        vector("grad", 4, points=2, mistakes=("chain_factor", "factor_two", "sign", "not_squared")),
+        vector(
+            "w_new",
+            4,
+            points=2,
+            mistakes=(
+                "sign",
+                "chain_factor",
+                "factor_two",
+                "no_learning_rate",
+                "not_squared",
+                "loss_as_gradient",
+            ),
+        ),
+        # Not `doubled_step`: w − 2η∇L is the factor-2 slip's answer, on w_new and on the table,
+        # and its text names the factor 2 already.
+        # Not `rounded`: the table rounded to 3 decimals at every step (as the slide's rows 0–4
+        # are) leaves the tolerance, but stepping up the gradient as well grows it so far that the
+        # rounding is lost within the tolerance of the sign slip alone: the pair cannot be named.
         table(
             "table",
             COLUMNS,
             PARAMETERS["iterations"] + 1,
             points=3,
-            mistakes=("slide_value", "sign", "chain_factor", "factor_two"),
+            mistakes=(
+                "slide_value",
+                "sign",
+                "shifted",
+                "chain_factor",
+                "factor_two",
+                "no_learning_rate",
+                "not_squared",
+                "loss_as_gradient",
+            ),
         ),
         choice("slide_error", CELLS, mistakes=("rounding_only",)),
     ),

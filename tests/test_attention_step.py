@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from autograder import grade_answer
-from autograder.references import mistake_targets, reference
+from autograder.references import exercise, mistake_targets, pair_targets, reference
 
 X = np.array([1.0, 2.0, 1.0, 0.0])
 W0 = np.ones(4)
@@ -26,14 +28,36 @@ SLIDE = np.array(CELLS, dtype=float)
 HALF_UNIT = np.array([[0.5 * 10.0 ** -len(c.partition(".")[2]) for c in row] for row in CELLS])
 
 
-def numpy_table(step_sign: float = 1.0, factor: float = 1.0, with_x: bool = True) -> np.ndarray:
-    w, rows = W0.copy(), []
-    for k in range(6):
-        z_hat = float(w @ X)
-        rows.append([k, z_hat, z_hat - Z, *w])
-        g = factor * (z_hat - Z) * (X if with_x else np.ones(4))
-        w = w - step_sign * ETA * g
-    return np.array(rows)
+def diagonals(
+    updates: int = 5,
+    sign: float = 1.0,
+    factor: float = 1.0,
+    with_x: bool = True,
+    eta: float = ETA,
+    squared: bool = True,
+    loss_step: bool = False,
+) -> list[np.ndarray]:
+    """w0 … w_updates of w ← w − η ∂L/∂w for L = factor · ½(ẑ − z)² (½(ẑ − z) unsquared), with
+    the loss's value for every component of the gradient (loss_step)."""
+    w, out = W0.copy(), [W0.copy()]
+    for _ in range(updates):
+        error = float(w @ X) - Z
+        if loss_step:
+            slope = factor * 0.5 * (error**2 if squared else error) * np.ones(4)
+        else:
+            slope = factor * (error if squared else 0.5) * (X if with_x else np.ones(4))
+        w = w - sign * eta * slope
+        out.append(w)
+    return out
+
+
+def table_of(ws: list[np.ndarray]) -> np.ndarray:
+    """One row per diagonal, numbered from 0: iteration, ẑ, ẑ − z, w11 … w44."""
+    return np.array([[k, float(w @ X), float(w @ X) - Z, *w] for k, w in enumerate(ws)])
+
+
+def numpy_table(**step: Any) -> np.ndarray:
+    return table_of(diagonals(**step))
 
 
 def test_one_step_against_numpy() -> None:
@@ -71,19 +95,95 @@ def test_the_slide_error_is_named_by_the_grader() -> None:
     assert grade_answer("attention_step.slide_error", (5, "w22")).correct
 
 
-@pytest.mark.parametrize(
-    ("mistake", "table"),
-    [
-        ("sign", numpy_table(step_sign=-1)),
-        ("chain_factor", numpy_table(with_x=False)),
-    ],
-)
-def test_mistaken_tables_against_numpy(mistake: str, table: np.ndarray) -> None:
-    targets = dict(mistake_targets("attention_step.table"))
-    np.testing.assert_allclose(targets[mistake].value, table, atol=1e-12)
+# --- every mistake, recomputed by NumPy ---
+
+E0 = float(W0 @ X) - Z  # ẑ − z at the start
+GRAD = E0 * X
 
 
-def test_factor_two_has_both_forms() -> None:
-    forms = [t.value for m, t in mistake_targets("attention_step.table") if m == "factor_two"]
-    for factor in (2.0, 0.5):
-        assert any(np.allclose(f, numpy_table(factor=factor)) for f in forms)
+def with_slide_value(table: np.ndarray) -> np.ndarray:
+    """The table as the slide has it: w22 of iteration 5 with its sign lost."""
+    slide = table.copy()
+    slide[5, 4] = -slide[5, 4]
+    return slide
+
+
+def merely_rounded() -> frozenset[str]:
+    """The slide's cells that are off from the exact table, but by no more than they are rounded."""
+    gap = np.abs(numpy_table() - SLIDE)
+    columns = ["iteration", "z_hat", "error", "w11", "w22", "w33", "w44"]
+    return frozenset(
+        f"{i},{columns[j]}"
+        for i, j in np.argwhere((gap > 1e-12) & (gap <= HALF_UNIT + 1e-12))
+        if j > 0
+    )
+
+
+# (question, mistake, the answer of each of its forms)
+MISTAKES = [
+    ("z_hat", "error_for_output", [E0]),
+    ("loss", "factor_two", [E0**2, 0.25 * E0**2]),
+    ("loss", "not_squared", [0.5 * E0]),
+    ("grad", "chain_factor", [E0 * np.ones(4)]),
+    ("grad", "factor_two", [2 * GRAD, 0.5 * GRAD]),
+    ("grad", "sign", [-GRAD]),
+    ("grad", "not_squared", [0.5 * X]),
+    ("w_new", "sign", [W0 + ETA * GRAD]),
+    ("w_new", "chain_factor", [W0 - ETA * E0]),
+    ("w_new", "factor_two", [W0 - ETA * 2 * GRAD, W0 - ETA * 0.5 * GRAD]),
+    ("w_new", "no_learning_rate", [W0 - GRAD]),
+    ("w_new", "not_squared", [W0 - ETA * 0.5 * X]),
+    ("w_new", "loss_as_gradient", [W0 - ETA * 0.5 * E0**2]),
+    ("table", "slide_value", [with_slide_value(numpy_table())]),
+    ("table", "sign", [numpy_table(sign=-1)]),
+    # the loop once too few (iterations 0 … 4), or each row one update late (numbered 0 … 5)
+    ("table", "shifted", [numpy_table(updates=4), table_of(diagonals(updates=6)[1:])]),
+    ("table", "chain_factor", [numpy_table(with_x=False)]),
+    ("table", "factor_two", [numpy_table(factor=2), numpy_table(factor=0.5)]),
+    ("table", "no_learning_rate", [numpy_table(eta=1.0)]),
+    ("table", "not_squared", [numpy_table(squared=False)]),
+    ("table", "loss_as_gradient", [numpy_table(loss_step=True)]),
+    ("slide_error", "rounding_only", [merely_rounded()]),
+]
+
+
+def same(found: Any, expected: Any) -> bool:
+    if isinstance(expected, frozenset):
+        return bool(found == expected)
+    found = np.asarray(found, dtype=float)
+    return found.shape == np.shape(expected) and np.allclose(
+        found, expected, rtol=1e-12, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize(("name", "mistake", "forms"), MISTAKES)
+def test_mistakes_against_numpy(name: str, mistake: str, forms: list[Any]) -> None:
+    found = [t.value for m, t in mistake_targets(f"attention_step.{name}") if m == mistake]
+    assert len(found) == len(forms)
+    for value, expected in zip(found, forms, strict=True):
+        assert same(value, expected), (name, mistake, value)
+
+
+def test_every_listed_mistake_is_recomputed_above() -> None:
+    listed = {(q.name, m) for q in exercise("attention_step").questions for m in q.mistakes}
+    assert listed == {(name, mistake) for name, mistake, _ in MISTAKES}
+
+
+# two mistakes at once: (question, the pair's id, its answer)
+PAIRS = [
+    ("loss", "factor_two+not_squared", E0),
+    ("loss", "factor_two+not_squared", 0.25 * E0),
+    ("grad", "sign+not_squared", -0.5 * X),
+    ("w_new", "sign+no_learning_rate", W0 + GRAD),
+    ("w_new", "sign+loss_as_gradient", W0 + ETA * 0.5 * E0**2),
+    ("w_new", "no_learning_rate+not_squared", W0 - 0.5 * X),
+    ("table", "sign+no_learning_rate", numpy_table(sign=-1, eta=1.0)),
+    ("table", "shifted+not_squared", numpy_table(updates=4, squared=False)),
+    ("table", "shifted+loss_as_gradient", table_of(diagonals(updates=6, loss_step=True)[1:])),
+]
+
+
+@pytest.mark.parametrize(("name", "pair", "expected"), PAIRS)
+def test_pairs_of_mistakes_against_numpy(name: str, pair: str, expected: Any) -> None:
+    found = [t.value for m, t in pair_targets(f"attention_step.{name}") if m == pair]
+    assert any(same(value, expected) for value in found), (name, pair, found)

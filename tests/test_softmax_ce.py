@@ -5,10 +5,12 @@ The slides print p and ∂L/∂W rounded; example 2 misrounds p₃ and computes 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
-from autograder.references import derive, exercise, mistake_targets, reference
+from autograder.references import derive, exercise, mistake_targets, pair_targets, reference
 from autograder.spec import Slip
 from autograder.values import to_student
 
@@ -143,46 +145,104 @@ def test_stable_softmax_probes_overflow_and_underflow_a_naive_softmax() -> None:
     assert all(np.isfinite(naive_softmax(z)).all() for z in probes if np.abs(z).max() < 700)
 
 
+def targets_of(qid: str, mistake: str) -> list[np.ndarray]:
+    (found,) = [t.value for m, t in mistake_targets(f"softmax_ce.{qid}") if m == mistake]
+    return list(found) if isinstance(found, list) else [found]
+
+
 def test_not_stable_is_the_naive_softmax_as_float64_computes_it() -> None:
     ref = reference("softmax_ce.stable_softmax")
-    (found,) = [t.value for m, t in mistake_targets("softmax_ce.stable_softmax")]
+    found = targets_of("stable_softmax", "not_stable")
     for (z,), mistaken in zip(ref.probes, found, strict=True):
         # NaN where NumPy gives NaN (assert_allclose treats NaN as equal to NaN)
         np.testing.assert_allclose(mistaken, naive_softmax(to_student(z)), rtol=1e-12, atol=0)
     assert any(np.isnan(m).any() for m in found)
 
 
-def test_not_normalised_softmax_is_e_to_the_z_on_every_probe() -> None:
-    ref = reference("softmax_ce.softmax")
-    (found,) = [t.value for m, t in mistake_targets("softmax_ce.softmax")]
+def linear(z: np.ndarray) -> np.ndarray:
+    return z / z.sum()
+
+
+def base10(z: np.ndarray) -> np.ndarray:
+    """10^z / Σ 10^z, shifted by max z as a stable softmax is (the same value)."""
+    e = 10.0 ** (z - np.max(z))
+    return e / e.sum()
+
+
+FUNCTION_MISTAKES = [
+    ("softmax", "not_normalised", np.exp),
+    ("softmax", "linear_normalised", linear),
+    ("softmax", "base10", base10),
+    ("stable_softmax", "base10", base10),
+]
+
+
+@pytest.mark.parametrize(("qid", "mistake", "rule"), FUNCTION_MISTAKES)
+def test_mistaken_softmax_functions_on_every_probe(qid: str, mistake: str, rule: Any) -> None:
+    ref = reference(f"softmax_ce.{qid}")
+    found = targets_of(qid, mistake)
     for (z,), mistaken in zip(ref.probes, found, strict=True):
-        np.testing.assert_allclose(mistaken, np.exp(to_student(z)), rtol=1e-12)
+        np.testing.assert_allclose(mistaken, rule(to_student(z)), rtol=1e-12, atol=1e-300)
+
+
+def test_the_base10_stable_softmax_stays_finite_on_the_extreme_logits() -> None:
+    found = targets_of("stable_softmax", "base10")
+    assert all(np.isfinite(m).all() for m in found)
+    probes = [to_student(z).tolist() for (z,) in reference("softmax_ce.stable_softmax").probes]
+    np.testing.assert_allclose(found[probes.index([1000.0, 999.0])], [10 / 11, 1 / 11])
 
 
 # --- the mistakes, recomputed by NumPy ---
 
+L1, L2 = linear(Z1), linear(Z2)
+B1, B2 = base10(Z1), base10(Z2)
+
 MISTAKES = [
     ("p1", "not_normalised", np.exp(Z1)),
+    ("p1", "linear_normalised", L1),
+    ("p1", "base10", B1),
     ("loss1", "log10", -np.log10(P1[0])),
     ("loss1", "sign", np.log(P1[0])),
+    ("loss1", "sum_all", -np.log(P1).sum()),
+    ("loss1", "complement", -np.log(1 - P1[0])),
+    ("loss1", "linear_normalised", -np.log(L1[0])),
+    ("loss1", "base10", -np.log(B1[0])),
     ("dz1", "sign", Y1 - P1),
+    ("dz1", "y_forgotten", P1),
+    ("dz1", "not_normalised", np.exp(Z1) - Y1),
+    ("dz1", "linear_normalised", L1 - Y1),
+    ("dz1", "base10", B1 - Y1),
     ("dW1", "transposed", np.outer(X1, P1 - Y1)),
     ("dW1", "sign", np.outer(Y1 - P1, X1)),
+    ("dW1", "y_forgotten", np.outer(P1, X1)),
+    ("dW1", "not_normalised", np.outer(np.exp(Z1) - Y1, X1)),
+    ("dW1", "linear_normalised", np.outer(L1 - Y1, X1)),
+    ("dW1", "base10", np.outer(B1 - Y1, X1)),
     ("p2", "not_normalised", np.exp(Z2)),
+    ("p2", "linear_normalised", L2),
+    ("p2", "base10", B2),
     ("loss2", "log10", -np.log10(P2[0])),
     ("loss2", "sign", np.log(P2[0])),
+    ("loss2", "sum_all", -np.log(P2).sum()),
+    ("loss2", "complement", -np.log(1 - P2[0])),
+    ("loss2", "linear_normalised", -np.log(L2[0])),
+    ("loss2", "base10", -np.log(B2[0])),
     ("dW2", "rounded", np.outer(np.round(P2, 3) - Y2, X2)),
     ("dW2", "transposed", np.outer(X2, P2 - Y2)),
     ("dW2", "sign", np.outer(Y2 - P2, X2)),
+    ("dW2", "y_forgotten", np.outer(P2, X2)),
+    ("dW2", "linear_normalised", np.outer(L2 - Y2, X2)),
+    ("dW2", "base10", np.outer(B2 - Y2, X2)),
     ("loss_after", "log10", -np.log10(0.85)),
     ("loss_after", "sign", np.log(0.85)),
+    ("loss_after", "complement", -np.log(0.15)),
 ]
 
 
 @pytest.mark.parametrize(("qid", "mistake", "expected"), MISTAKES)
 def test_mistakes_against_numpy(qid: str, mistake: str, expected: np.ndarray) -> None:
-    found = dict(mistake_targets(f"softmax_ce.{qid}"))
-    np.testing.assert_allclose(found[mistake].value, expected, rtol=1e-12)
+    (found,) = targets_of(qid, mistake)
+    np.testing.assert_allclose(found, expected, rtol=1e-12)
 
 
 def test_mistakes_of_the_predicted_token() -> None:
@@ -194,3 +254,35 @@ def test_mistakes_of_the_predicted_token() -> None:
         found["index_not_id"].value
         not in exercise("softmax_ce").question("predicted_token").options
     )
+
+
+def test_every_listed_mistake_is_recomputed_in_these_tests() -> None:
+    listed = {(q.name, m) for q in exercise("softmax_ce").questions for m in q.mistakes}
+    covered = {(qid, m) for qid, m, _ in MISTAKES + FUNCTION_MISTAKES} | {
+        ("stable_softmax", "not_stable"),
+        ("predicted_token", "argmin"),
+        ("predicted_token", "index_not_id"),
+    }
+    assert listed == covered
+
+
+# two mistakes at once: (question, the pair's id, its answer)
+PAIRS = [
+    ("loss1", "sign+complement", np.log(1 - P1[0])),
+    ("loss1", "log10+sum_all", -np.log10(P1).sum()),
+    ("loss2", "sum_all+linear_normalised", -np.log(L2).sum()),
+    ("loss2", "complement+base10", -np.log(1 - B2[0])),
+    ("dz1", "sign+y_forgotten", -P1),
+    ("dW1", "transposed+not_normalised", np.outer(X1, np.exp(Z1) - Y1)),
+    ("dW2", "rounded+transposed", np.outer(X2, np.round(P2, 3) - Y2)),
+    ("dW2", "rounded+base10", np.outer(np.round(B2, 3) - Y2, X2)),
+    ("loss_after", "log10+complement", -np.log10(0.15)),
+]
+
+
+@pytest.mark.parametrize(("qid", "pair", "expected"), PAIRS)
+def test_pairs_of_mistakes_against_numpy(qid: str, pair: str, expected: np.ndarray) -> None:
+    found = [t.value for m, t in pair_targets(f"softmax_ce.{qid}") if m == pair]
+    assert any(
+        np.shape(f) == np.shape(expected) and np.allclose(f, expected, rtol=1e-12) for f in found
+    ), (qid, pair, found)
