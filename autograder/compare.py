@@ -73,7 +73,11 @@ def compare_array(
     """Shape first (a FormError if it cannot be fitted), then the tolerance rule."""
     fitted = to_shape(answer, target.shape)
     if lenient:
-        ok = consistent(fitted, target, tol) | (np.isnan(fitted) & np.isnan(target))
+        # naming a mistake, a NaN or an overflow where the mistake gives the same is what it gives
+        same_not_finite = (np.isnan(fitted) & np.isnan(target)) | (
+            np.isinf(fitted) & (fitted == target)
+        )
+        ok = consistent(fitted, target, tol) | same_not_finite
     else:
         ok = close(fitted, target, tol)
     if ok.all():

@@ -9,6 +9,7 @@ import contextlib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -38,6 +39,7 @@ from autograder.references import (
     Reference,
     Target,
     derive,
+    freeze_variant,
     locate,
     mistake_targets,
     next_entry,
@@ -45,6 +47,7 @@ from autograder.references import (
     reference,
     steps,
     target,
+    thaw_variant,
 )
 from autograder.spec import Kind, Question, Slip, Tolerance
 from autograder.values import SolutionSet, to_student
@@ -292,7 +295,7 @@ def _recognise(
             source = ", ".join(sorted(earlier))
             text = feedback.mistake_text(assignment, "carried", lang, source=source)
             return Verdict(qid, "wrong", 0.0, "carried", text)
-        named = _fitting(q, canonical, pair_targets(qid, variant), lenient)
+        named = _fitting(q, canonical, named_pairs(qid, variant), lenient)
         if named:
             return _named(qid, assignment, named, lang)
     return None
@@ -308,6 +311,49 @@ def _following(
     except Exception:
         # the earlier answers are the student's: any that cannot be used explain nothing
         return None
+
+
+def named_pairs(qid: str, variant: Mapping[str, Any] | None = None) -> list[tuple[str, Target]]:
+    """The pairs of mistakes the grader can name: those whose answer lies outside the tolerance of
+    the reference, of what else is right and of every single mistake's answer (which explains it
+    more simply), and that a student's answer could reach at all (no inf, no NaN in a value)."""
+    return list(_named_pairs(qid, freeze_variant(variant) if variant else None))
+
+
+@lru_cache(maxsize=4096)
+def _named_pairs(qid: str, frozen_variant: Any) -> tuple[tuple[str, Target], ...]:
+    variant = thaw_variant(frozen_variant)
+    _, q = locate(qid)
+    ref = reference(qid, variant)
+    simpler = [ref.target, *ref.alternatives, *(t for _, t in mistake_targets(qid, variant))]
+    return tuple(
+        (pair, t)
+        for pair, t in pair_targets(qid, variant)
+        if _reachable(q, t) and not any(_within(q, t, other) for other in simpler)
+    )
+
+
+def _reachable(q: Question, t: Target) -> bool:
+    if q.kind in (Kind.NUMBER, Kind.VECTOR, Kind.MATRIX, Kind.TABLE):
+        return bool(np.isfinite(np.asarray(t.value, dtype=float)).all())
+    return True
+
+
+def _within(q: Question, t: Target, other: Target) -> bool:
+    """Whether the answer `t` leads to would be taken for `other`'s within the tolerance."""
+    if isinstance(t.value, SolutionSet | frozenset):
+        return False
+    if q.kind is Kind.POINT_IN_SET and isinstance(other.value, SolutionSet):
+        return _matches(q, np.asarray(t.value, dtype=float), other, lenient=False)
+    canonical = t.value
+    if q.kind is Kind.FUNCTION:
+        canonical = [FormError("not_finite") if _not_finite(v) else v for v in t.value]
+    return _matches(q, canonical, other, lenient=False)
+
+
+def _not_finite(output: Any) -> bool:
+    parts = output if isinstance(output, tuple) else (output,)
+    return any(not np.isfinite(np.asarray(p, dtype=float)).all() for p in parts)
 
 
 def _fitting(

@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from autograder.grading import named_pairs
 from autograder.references import (
     ASSIGNMENTS,
     Reference,
     Target,
     exercise,
     mistake_targets,
-    pair_targets,
     reference,
 )
 from autograder.spec import Kind
@@ -135,7 +135,7 @@ def mistakes(qid: str, variant: Mapping[str, Any] | None = None) -> list[tuple[s
     """Every mistake the grader names on a question, one at a time and two at once, with the
     answers it leads to (several where a mistake has forms: a factor 2 or ½, rounded or not)."""
     found: dict[str, list[Target]] = {}
-    for mistake, t in [*mistake_targets(qid, variant), *pair_targets(qid, variant)]:
+    for mistake, t in [*mistake_targets(qid, variant), *named_pairs(qid, variant)]:
         found.setdefault(mistake, []).append(t)
     return list(found.items())
 

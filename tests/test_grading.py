@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder import feedback, grade_answer, grading, question_ids, reference
+from autograder.grading import named_pairs
 from autograder.references import (
     _derive_cached,
     _reference_cached,
     locate,
     mistake_targets,
-    pair_targets,
 )
 from autograder.samples import answer_for
 from autograder.spec import Kind
@@ -81,7 +81,7 @@ def test_every_mistake_is_graded_wrong_and_named(qid: str) -> None:
 @pytest.mark.parametrize("qid", IDS)
 def test_every_two_mistakes_at_once_are_graded_wrong_and_named_both(qid: str) -> None:
     _, q = locate(qid)
-    for pair, target in pair_targets(qid):
+    for pair, target in named_pairs(qid):
         verdict = grade_answer(qid, answer_for(q, target), lang="de")
         assert verdict.status == "wrong", f"{qid}: the {pair} answer is graded {verdict.status}"
         assert pair in named(verdict), f"{qid}: the {pair} answer is named {verdict.mistake}"
