@@ -7,7 +7,18 @@ from types import SimpleNamespace
 
 import sympy as sp
 
-from autograder.spec import Between, Exercise, OneOf, Sheet, Slip, choice, number, table, vector
+from autograder.references import ROUNDING_DIGITS
+from autograder.spec import (
+    Between,
+    Exercise,
+    OneOf,
+    Sheet,
+    Slip,
+    choice,
+    number,
+    table,
+    vector,
+)
 from autograder.values import Published, Table
 
 COLUMNS = ("iteration", "z_hat", "error", "w11", "w22", "w33", "w44")
@@ -179,7 +190,26 @@ def well_posed(p: SimpleNamespace) -> str | None:
         return f"the slide's cell {p.slide_cell} is too close to 0 for a lost sign to show"
     if not compare_with(published_table(p, rows), rows)[1]:
         return "no cell of the slide is merely rounded"
+    # rounding to 3 decimals moves each weight by at most half a unit an update: with few and
+    # small inputs (x = (0, 1, 0, 0), say) no cell of the table may leave the tolerance
+    if not rounding_shows(p, rows):
+        return "the table rounded to 3 decimals at every update stays within the tolerance"
     return None
+
+
+# How many tolerances some cell of the table rounded at every update must be off: plainly, not
+# where a student's float arithmetic or rounding of ties could bring it back within.
+ROUNDED_APART = 2
+
+
+def rounding_shows(p: SimpleNamespace, rows: list[list[sp.Expr]]) -> bool:
+    sheet = Sheet()
+    derive(p, Slip("rounded", rounding=ROUNDING_DIGITS), sheet)
+    tolerance = next(q.tolerance for q in EXERCISE.questions if q.name == "table")
+    return any(
+        abs(mistaken - right) > ROUNDED_APART * (tolerance.atol + tolerance.rtol * abs(right))
+        for mistaken, right in zip(sheet.table.rows, sp.Matrix(rows), strict=True)
+    )
 
 
 EXERCISE = Exercise(
@@ -203,15 +233,13 @@ EXERCISE = Exercise(
                 "chain_factor",
                 "factor_two",
                 "no_learning_rate",
+                "doubled_step",
                 "not_squared",
                 "loss_as_gradient",
             ),
         ),
-        # Not `doubled_step`: w − 2η∇L is the factor-2 slip's answer, on w_new and on the table,
-        # and its text names the factor 2 already.
-        # Not `rounded`: the table rounded to 3 decimals at every step (as the slide's rows 0–4
-        # are) leaves the tolerance, but stepping up the gradient as well grows it so far that the
-        # rounding is lost within the tolerance of the sign slip alone: the pair cannot be named.
+        # w − 2η∇L is the answer of both doubled_step and the factor-2 slip's form 2, on w_new and
+        # on the table: the grader names them together.
         table(
             "table",
             COLUMNS,
@@ -221,9 +249,11 @@ EXERCISE = Exercise(
                 "slide_value",
                 "sign",
                 "shifted",
+                "rounded",
                 "chain_factor",
                 "factor_two",
                 "no_learning_rate",
+                "doubled_step",
                 "not_squared",
                 "loss_as_gradient",
             ),

@@ -67,12 +67,19 @@ def powers(z: sp.Matrix, s: Slip) -> sp.Matrix:
 
 
 def normalised(e: sp.Matrix, s: Slip) -> sp.Matrix:
-    """e / Σ e entry by entry, so that 0/0 is NaN as in float64 (SymPy's Matrix / 0 gives 0); e
-    itself in the not_normalised slip."""
+    """e / Σ e entry by entry, as in float64 where Σ e is 0: 0/0 is NaN, v/0 is ±inf (SymPy's
+    Matrix / 0 gives 0, its v/0 the complex infinity); e itself in the not_normalised slip."""
     if s.on("not_normalised"):
         return e
     total = sum(e)
-    return e.applyfunc(lambda v: v / total)
+
+    def share(v: sp.Expr) -> sp.Expr:
+        # z/Σz of the logits [800, 0, −800], which sum to 0
+        if total == 0 and v != 0:
+            return sp.sign(v) * sp.oo
+        return v / total
+
+    return e.applyfunc(share)
 
 
 def softmax(z: sp.Matrix, s: Slip, stable: bool = False) -> sp.Matrix:
@@ -94,12 +101,18 @@ def float64_naive_softmax(z: sp.Matrix, s: Slip) -> sp.Matrix:
     return normalised(powers(z, s).applyfunc(in_float64), s)
 
 
+def ln(x: sp.Expr, s: Slip) -> sp.Expr:
+    """ln x (log₁₀ x in the log10 slip) as float64 takes it where two slips leave its domain
+    (ln(1 − e^z) with e^z > 1): NaN, never a complex number."""
+    return sp.nan if x.is_negative else s.log(x)
+
+
 def cross_entropy(p: sp.Matrix, y: sp.Matrix, s: Slip) -> sp.Expr:
     """−Σ yᵢ ln pᵢ; a term with yᵢ = 0 is 0 (also where pᵢ = 0). The sum_all slip sums ln pᵢ over
     every class, the complement slip takes ln(1 − pᵢ)."""
     weights = [1] * len(y) if s.on("sum_all") else list(y)
     picked = [1 - pi if s.on("complement") else pi for pi in p]
-    return -s.sign * sum(wi * s.log(pi) for wi, pi in zip(weights, picked, strict=True) if wi != 0)
+    return -s.sign * sum(wi * ln(pi, s) for wi, pi in zip(weights, picked, strict=True) if wi != 0)
 
 
 def logit_gradient(p: sp.Matrix, y: sp.Matrix, s: Slip) -> sp.Matrix:
@@ -164,9 +177,10 @@ SHOWS = sp.Rational(6, 5)
 # The mistakes whose answers some numbers bring within the tolerance: another rule may give the
 # right class about the same probability (z/Σz, 10^z/Σ10^z), 1 − p is p near ½, and rounding p to
 # 3 decimals may happen to move it little. The others stay apart whatever the variant: e^z is
-# Σ e^z > 3 times the softmax, y − p is 2|p − y| and p is 1 (in the right class) away from p − y,
-# ln is 2.3 times log₁₀, −ln p_k is at least 0.05 (so ln p_k is off), the sum over all classes
-# at least 2 ln 2 larger, and a transposed matrix has another shape.
+# Σ e^z > 3 times the softmax (and its loss −z_k is ln Σ e^z > 1 below the right one), y − p is
+# 2|p − y| and p is 1 (in the right class) away from p − y, ln is 2.3 times log₁₀, −ln p_k is at
+# least 0.05 (so ln p_k is off), the sum over all classes at least 2 ln 2 larger, and a
+# transposed matrix has another shape.
 CLOSE_CALLS = tuple(
     Slip(mistake, rounding=ROUNDING_DIGITS if mistake == "rounded" else None)
     for mistake in ("linear_normalised", "base10", "complement", "rounded")
@@ -210,17 +224,14 @@ def apart(mistaken: Any, right: Any, tolerance: Tolerance) -> bool:
     )
 
 
-# The softmax written wrong. Each carries into what follows from p, but a question goes without
-# one whose pair with another of its mistakes gives an answer the grader cannot name (it tries
-# every two of a question's mistakes at once):
-# - e^z left unnormalised: in the losses its pair with the complement, ln(1 − e^z), is NaN; in
-#   ∂L/∂W_out of example 2, e^z rounded to 3 decimals stays within the tolerance of e^z;
-# - the stable softmax keeps only 10^z/Σ10^z: without the shift (not_stable), e^z and z/Σz give
-#   inf on the extreme logits (e^1000, and 800/0 for [800, 0, −800]), which no answer matches.
-# p₁ rounded to 3 decimals is not named in example 1 either: with e^z left unnormalised it is e^z
-# again within the tolerance, and the lecture rounds p₁ to 4 decimals, which the tolerance accepts.
+# The softmax written wrong, and everything that follows from p. The grader names a pair of them
+# with another mistake only where its answer can be told from a single mistake's and reached at
+# all: e^z rounded to 3 decimals is e^z within the tolerance, ln(1 − e^z) is NaN. Without the
+# shift (not_stable), e^z and z/Σz overflow on the extreme logits (e^1000, 800/0 for
+# [800, 0, −800]): a student's function gives the same inf, and that pair is named.
+# p₁ rounded is not named in example 1: the lecture rounds it to 4 decimals, which the tolerance
+# accepts, and to 3 decimals it stays within the tolerance in about a quarter of the variants.
 SOFTMAX_SLIPS = ("not_normalised", "linear_normalised", "base10")
-NORMALISED_SLIPS = ("linear_normalised", "base10")
 
 EXERCISE = Exercise(
     name="softmax_ce",
@@ -232,26 +243,26 @@ EXERCISE = Exercise(
     well_posed=well_posed,
     questions=(
         function("softmax", ("z",), points=2, mistakes=SOFTMAX_SLIPS),
-        function("stable_softmax", ("z",), points=2, mistakes=("not_stable", "base10")),
+        function("stable_softmax", ("z",), points=2, mistakes=("not_stable", *SOFTMAX_SLIPS)),
         choice(
             "predicted_token",
             {str(token): word for token, word in VOCABULARY.items()},
             mistakes=("argmin", "index_not_id"),
         ),
         vector("p1", 3, points=2, mistakes=SOFTMAX_SLIPS),
-        number("loss1", mistakes=("log10", "sign", "sum_all", "complement", *NORMALISED_SLIPS)),
+        number("loss1", mistakes=("log10", "sign", "sum_all", "complement", *SOFTMAX_SLIPS)),
         vector("dz1", 3, points=2, mistakes=("sign", "y_forgotten", *SOFTMAX_SLIPS)),
         matrix(
             "dW1", 3, 2, points=2, mistakes=("transposed", "sign", "y_forgotten", *SOFTMAX_SLIPS)
         ),
         vector("p2", 4, points=2, mistakes=SOFTMAX_SLIPS),
-        number("loss2", mistakes=("log10", "sign", "sum_all", "complement", *NORMALISED_SLIPS)),
+        number("loss2", mistakes=("log10", "sign", "sum_all", "complement", *SOFTMAX_SLIPS)),
         matrix(
             "dW2",
             4,
             3,
             points=2,
-            mistakes=("rounded", "transposed", "sign", "y_forgotten", *NORMALISED_SLIPS),
+            mistakes=("rounded", "transposed", "sign", "y_forgotten", *SOFTMAX_SLIPS),
         ),
         number("loss_after", mistakes=("log10", "sign", "complement")),
     ),

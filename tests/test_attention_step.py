@@ -36,9 +36,12 @@ def diagonals(
     eta: float = ETA,
     squared: bool = True,
     loss_step: bool = False,
+    rounded: bool = False,
 ) -> list[np.ndarray]:
     """w0 … w_updates of w ← w − η ∂L/∂w for L = factor · ½(ẑ − z)² (½(ẑ − z) unsquared), with
-    the loss's value for every component of the gradient (loss_step)."""
+    the loss's value for every component of the gradient (loss_step), each new w rounded to 3
+    decimals (rounded: with integer inputs, ẑ and ẑ − z then have 3 decimals as well; no value of
+    the seed's steps is a tie, so that NumPy's rounding is the rounding by hand)."""
     w, out = W0.copy(), [W0.copy()]
     for _ in range(updates):
         error = float(w @ X) - Z
@@ -47,6 +50,8 @@ def diagonals(
         else:
             slope = factor * (error if squared else 0.5) * (X if with_x else np.ones(4))
         w = w - sign * eta * slope
+        if rounded:
+            w = np.round(w, 3)
         out.append(w)
     return out
 
@@ -132,19 +137,31 @@ MISTAKES = [
     ("w_new", "chain_factor", [W0 - ETA * E0]),
     ("w_new", "factor_two", [W0 - ETA * 2 * GRAD, W0 - ETA * 0.5 * GRAD]),
     ("w_new", "no_learning_rate", [W0 - GRAD]),
+    ("w_new", "doubled_step", [W0 - 2 * ETA * GRAD]),
     ("w_new", "not_squared", [W0 - ETA * 0.5 * X]),
     ("w_new", "loss_as_gradient", [W0 - ETA * 0.5 * E0**2]),
     ("table", "slide_value", [with_slide_value(numpy_table())]),
     ("table", "sign", [numpy_table(sign=-1)]),
     # the loop once too few (iterations 0 … 4), or each row one update late (numbered 0 … 5)
     ("table", "shifted", [numpy_table(updates=4), table_of(diagonals(updates=6)[1:])]),
+    ("table", "rounded", [numpy_table(rounded=True)]),
     ("table", "chain_factor", [numpy_table(with_x=False)]),
     ("table", "factor_two", [numpy_table(factor=2), numpy_table(factor=0.5)]),
     ("table", "no_learning_rate", [numpy_table(eta=1.0)]),
+    ("table", "doubled_step", [numpy_table(eta=2 * ETA)]),
     ("table", "not_squared", [numpy_table(squared=False)]),
     ("table", "loss_as_gradient", [numpy_table(loss_step=True)]),
     ("slide_error", "rounding_only", [merely_rounded()]),
 ]
+
+
+def test_the_slide_rows_0_to_4_are_the_table_rounded_at_every_update() -> None:
+    # the seed's slide rounds as it goes: its rows 0–4 are the rounded table's to the last digit
+    np.testing.assert_allclose(numpy_table(rounded=True)[:5], SLIDE[:5], rtol=0, atol=1e-12)
+    # and beyond the tolerance: ẑ − z of iteration 4 is 0.090, not 0.0896
+    assert numpy_table(rounded=True)[4, 2] == pytest.approx(0.09)
+    assert numpy_table()[4, 2] == pytest.approx(0.0896)
+    assert not np.allclose(numpy_table(rounded=True), numpy_table(), rtol=1e-3, atol=1e-6)
 
 
 def same(found: Any, expected: Any) -> bool:
@@ -177,7 +194,12 @@ PAIRS = [
     ("w_new", "sign+no_learning_rate", W0 + GRAD),
     ("w_new", "sign+loss_as_gradient", W0 + ETA * 0.5 * E0**2),
     ("w_new", "no_learning_rate+not_squared", W0 - 0.5 * X),
+    ("w_new", "sign+doubled_step", W0 + 2 * ETA * GRAD),
     ("table", "sign+no_learning_rate", numpy_table(sign=-1, eta=1.0)),
+    ("table", "sign+doubled_step", numpy_table(sign=-1, eta=2 * ETA)),
+    ("table", "slide_value+rounded", with_slide_value(numpy_table(rounded=True))),
+    ("table", "shifted+rounded", numpy_table(updates=4, rounded=True)),
+    ("table", "rounded+factor_two", numpy_table(factor=2, rounded=True)),
     ("table", "shifted+not_squared", numpy_table(updates=4, squared=False)),
     ("table", "shifted+loss_as_gradient", table_of(diagonals(updates=6, loss_step=True)[1:])),
 ]

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder.grading import named_pairs
 from autograder.references import derive, exercise, mistake_targets, pair_targets, reference
 from autograder.spec import Slip
 from autograder.values import to_student
@@ -169,10 +170,25 @@ def base10(z: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
+def shifted_exp(z: np.ndarray) -> np.ndarray:
+    """A stable softmax not normalised: e^(z − max z)."""
+    return np.exp(z - np.max(z))
+
+
+def shifted_linear(z: np.ndarray) -> np.ndarray:
+    """A stable softmax normalised linearly: (z − max z) / Σ (z − max z), NaN where every logit
+    is the largest (0/0)."""
+    shifted = z - np.max(z)
+    with np.errstate(invalid="ignore"):
+        return shifted / shifted.sum()
+
+
 FUNCTION_MISTAKES = [
     ("softmax", "not_normalised", np.exp),
     ("softmax", "linear_normalised", linear),
     ("softmax", "base10", base10),
+    ("stable_softmax", "not_normalised", shifted_exp),
+    ("stable_softmax", "linear_normalised", shifted_linear),
     ("stable_softmax", "base10", base10),
 ]
 
@@ -182,7 +198,43 @@ def test_mistaken_softmax_functions_on_every_probe(qid: str, mistake: str, rule:
     ref = reference(f"softmax_ce.{qid}")
     found = targets_of(qid, mistake)
     for (z,), mistaken in zip(ref.probes, found, strict=True):
+        # NaN where NumPy gives NaN (assert_allclose treats NaN as equal to NaN)
         np.testing.assert_allclose(mistaken, rule(to_student(z)), rtol=1e-12, atol=1e-300)
+
+
+def test_the_stable_softmax_normalised_linearly_is_nan_on_equal_logits() -> None:
+    probes = [to_student(z).tolist() for (z,) in reference("softmax_ce.stable_softmax").probes]
+    found = targets_of("stable_softmax", "linear_normalised")
+    assert np.isnan(found[probes.index([-2.0, -2.0])]).all()
+    assert sum(np.isnan(m).any() for m in found) == 1
+
+
+def naive_pair(rule: Any) -> Any:
+    """A softmax slip without the shift, as float64 computes it (overflow, 800/0 and all)."""
+
+    def mistaken(z: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            return rule(z)
+
+    return mistaken
+
+
+# the stable softmax without its shift and with a softmax slip: e^1000 and 800/0 are inf
+FUNCTION_PAIRS = [
+    ("stable_softmax", "not_stable+not_normalised", naive_pair(np.exp)),
+    ("stable_softmax", "not_stable+linear_normalised", naive_pair(linear)),
+    ("stable_softmax", "not_normalised+linear_normalised", lambda z: z - np.max(z)),
+]
+
+
+@pytest.mark.parametrize(("qid", "pair", "rule"), FUNCTION_PAIRS)
+def test_pairs_of_mistaken_softmax_functions_on_every_probe(qid: str, pair: str, rule: Any) -> None:
+    ref = reference(f"softmax_ce.{qid}")
+    (found,) = [t.value for m, t in pair_targets(f"softmax_ce.{qid}") if m == pair]
+    for (z,), mistaken in zip(ref.probes, found, strict=True):
+        # the same inf where NumPy overflows (assert_allclose compares infinities by sign)
+        np.testing.assert_allclose(mistaken, rule(to_student(z)), rtol=1e-12, atol=1e-300)
+    assert any(np.isinf(m).any() for m in found) == pair.startswith("not_stable")
 
 
 def test_the_base10_stable_softmax_stays_finite_on_the_extreme_logits() -> None:
@@ -205,6 +257,7 @@ MISTAKES = [
     ("loss1", "sign", np.log(P1[0])),
     ("loss1", "sum_all", -np.log(P1).sum()),
     ("loss1", "complement", -np.log(1 - P1[0])),
+    ("loss1", "not_normalised", -Z1[0]),
     ("loss1", "linear_normalised", -np.log(L1[0])),
     ("loss1", "base10", -np.log(B1[0])),
     ("dz1", "sign", Y1 - P1),
@@ -225,12 +278,14 @@ MISTAKES = [
     ("loss2", "sign", np.log(P2[0])),
     ("loss2", "sum_all", -np.log(P2).sum()),
     ("loss2", "complement", -np.log(1 - P2[0])),
+    ("loss2", "not_normalised", -Z2[0]),
     ("loss2", "linear_normalised", -np.log(L2[0])),
     ("loss2", "base10", -np.log(B2[0])),
     ("dW2", "rounded", np.outer(np.round(P2, 3) - Y2, X2)),
     ("dW2", "transposed", np.outer(X2, P2 - Y2)),
     ("dW2", "sign", np.outer(Y2 - P2, X2)),
     ("dW2", "y_forgotten", np.outer(P2, X2)),
+    ("dW2", "not_normalised", np.outer(np.exp(Z2) - Y2, X2)),
     ("dW2", "linear_normalised", np.outer(L2 - Y2, X2)),
     ("dW2", "base10", np.outer(B2 - Y2, X2)),
     ("loss_after", "log10", -np.log10(0.85)),
@@ -274,6 +329,9 @@ PAIRS = [
     ("loss2", "complement+base10", -np.log(1 - B2[0])),
     ("dz1", "sign+y_forgotten", -P1),
     ("dW1", "transposed+not_normalised", np.outer(X1, np.exp(Z1) - Y1)),
+    ("loss1", "sign+not_normalised", Z1[0]),
+    ("loss2", "sum_all+not_normalised", -Z2.sum()),
+    ("dW2", "sign+not_normalised", np.outer(Y2 - np.exp(Z2), X2)),
     ("dW2", "rounded+transposed", np.outer(X2, np.round(P2, 3) - Y2)),
     ("dW2", "rounded+base10", np.outer(np.round(B2, 3) - Y2, X2)),
     ("loss_after", "log10+complement", -np.log10(0.15)),
@@ -286,3 +344,23 @@ def test_pairs_of_mistakes_against_numpy(qid: str, pair: str, expected: np.ndarr
     assert any(
         np.shape(f) == np.shape(expected) and np.allclose(f, expected, rtol=1e-12) for f in found
     ), (qid, pair, found)
+
+
+@pytest.mark.parametrize("qid", ["loss1", "loss2"])
+def test_the_complement_of_e_to_the_z_has_no_logarithm_and_is_not_named(qid: str) -> None:
+    # 1 − e^z_k < 0 for the positive logits: float64's log gives NaN, which no answer reaches
+    (found,) = [
+        t.value for m, t in pair_targets(f"softmax_ce.{qid}") if m == "complement+not_normalised"
+    ]
+    z_k = (Z1 if qid == "loss1" else Z2)[0]
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(found) and np.isnan(-np.log(1 - np.exp(z_k)))
+    assert "complement+not_normalised" not in dict(named_pairs(f"softmax_ce.{qid}"))
+
+
+def test_e_to_the_z_rounded_is_not_named_in_dW2() -> None:
+    # e^z₂ rounded to 3 decimals is within the tolerance of e^z₂: the single mistake explains it
+    (found,) = [t.value for m, t in pair_targets("softmax_ce.dW2") if m == "rounded+not_normalised"]
+    np.testing.assert_allclose(found, np.outer(np.round(np.exp(Z2), 3) - Y2, X2), rtol=1e-12)
+    np.testing.assert_allclose(found, np.outer(np.exp(Z2) - Y2, X2), rtol=1e-3, atol=1e-6)
+    assert "rounded+not_normalised" not in dict(named_pairs("softmax_ce.dW2"))
