@@ -82,6 +82,16 @@ def chain_product(dC_da: Any, da_di: Any, di_dw: Any, s: Slip) -> Any:
 def train(
     x_value: Any, start: Any, t: Any, lr: Any, n: Any, s: Slip
 ) -> tuple[list[Any], list[Any]]:
+    """See `_train`; lists of its results, for the caller to slice."""
+    weights, costs = _train(x_value, start, t, lr, int(n), s)
+    return list(weights), list(costs)
+
+
+# Every variant's derivation trains the grader's other neurons too, with every slip: the same runs.
+@lru_cache(maxsize=65536)
+def _train(
+    x_value: Any, start: Any, t: Any, lr: Any, n: int, s: Slip
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """The weights w0 … w(n+1) and the cost before each update: one more than asked, for the slips.
 
     The cost is the last thing written in a row and nothing is computed from it (but where it is
@@ -95,7 +105,7 @@ def train(
         # the cost stepped on as if it were the slope: as written down, rounded by hand
         slope = s.rnd(cost) if s.on("loss_as_gradient") else chain_product(dC_da, da_di, di_dw, s)
         weights.append(s.rnd(weights[-1] - s.rate(lr) * slope))
-    return weights, costs
+    return tuple(weights), tuple(costs)
 
 
 def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:

@@ -45,6 +45,12 @@ Z, PRED = sp.symbols("Z pred", real=True)
 SIGMOID = 1 / (1 + sp.exp(-Z))
 
 
+def numeric(value: Any) -> Any:
+    """A number to DIGITS digits; a formula in the varying parameters (the grader derives one
+    on symbols, to evaluate it for many students) stays a formula: evalf of it is slow and exact."""
+    return sp.N(value, DIGITS) if value.is_number else value
+
+
 def backpropagate(
     X: sp.Matrix, W: sp.Matrix, b: Any, target: Any, lr: Any, s: Slip, r: Sheet
 ) -> None:
@@ -61,7 +67,7 @@ def backpropagate(
 
     def activation(at: Any) -> Any:
         # the weighted sum taken as the prediction: a linear neuron
-        return at if s.on("no_activation") else s.rnd(sp.N(SIGMOID.subs(Z, at), DIGITS))
+        return at if s.on("no_activation") else s.rnd(numeric(SIGMOID.subs(Z, at)))
 
     r.Z = forward(W, b)
     r.pred = activation(r.Z)
@@ -73,7 +79,7 @@ def backpropagate(
     else:
         # σ applied twice: σ′ taken at the prediction instead of at Z
         slope_at = r.pred if s.on("sigma_twice") else r.Z
-        r.dpred_dZ = s.rnd(sp.N(SIGMOID.diff(Z).subs(Z, slope_at), DIGITS))
+        r.dpred_dZ = s.rnd(numeric(SIGMOID.diff(Z).subs(Z, slope_at)))
     r.dL_dZ = s.rnd(r.dL_dpred * (1 if s.on("no_activation_slope") else r.dpred_dZ))
     dZ_dW = sp.Matrix([weighted_sum.diff(wi) for wi in w])
     r.dL_dW = s.rnd(s.chain(r.dL_dZ, dZ_dW))
