@@ -72,6 +72,11 @@ def test_an_undecodable_student_name_is_refused_and_not_stored(graded: dict[str,
     assert odd[0]["score"] == 0
 
 
+def test_no_case_is_graded_as_anybody_else(graded: dict[str, Any]) -> None:
+    students = [r["student"] for r in graded["results"]]
+    assert sorted(s for s in students if s is not None) == sorted(graded["cases"])
+
+
 def test_the_gradebook_is_whole_and_holds_every_case(graded: dict[str, Any]) -> None:
     db = sqlite3.connect(graded["course"] / "gradebook.db")
     try:

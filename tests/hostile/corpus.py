@@ -13,89 +13,33 @@ import copy
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import crashing
+import escape
+import forged
 import nbformat
+import paths
+from kit import (
+    ASSIGNMENT,
+    BOUNDS,  # noqa: F401  (read from here by the tests and side_by_side.py)
+    POINTS,
+    ROOT,
+    WHEN,
+    WRONG,
+    WRONG_OPTION,
+    Case,
+    cells_where,
+    grade_id,
+    in_cell,
+    last,
+    right_notebook,
+)
 
 from autograder import demo
 from autograder.samples import answered
 
-ROOT = Path(__file__).resolve().parents[2]
-ASSIGNMENT = "attention_step"
-POINTS = {"z_hat": 1.0, "loss": 1.0, "grad": 2.0, "w_new": 2.0, "table": 3.0, "slide_error": 1.0}
-WHEN = "2026-11-20 10:00:00.000000 UTC"
-# a wrong but well-formed answer to slide_error: the attacks assign it besides their trick
-WRONG_OPTION = 'slide_error = "0,z_hat"'
-# the bounds the corpus is graded with (small, so that the runaways cost seconds)
-BOUNDS = [
-    "--wall-seconds",
-    "12",
-    "--cell-seconds",
-    "3",
-    "--cpu-seconds",
-    "12",
-    "--memory-mb",
-    "1024",
-]
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    group: str
-    what: str
-    # the notebook (or the file's bytes) from the right one
-    build: Callable[[nbformat.NotebookNode], nbformat.NotebookNode | bytes]
-    # points that differ from full marks; None: the whole submission is refused (0 for all)
-    points: dict[str, float] | None = field(default_factory=dict)
-    # a phrase that the feedback of some question or the submission's errors contains
-    says: str = ""
-
-    def expected(self) -> dict[str, float]:
-        if self.points is None:
-            return dict.fromkeys(POINTS, 0.0)
-        return {**POINTS, **self.points}
-
-
-def right_notebook() -> nbformat.NotebookNode:
-    released = ROOT / "release" / "de" / f"{ASSIGNMENT}.ipynb"
-    return answered(released, demo.answers(ASSIGNMENT, "anna"))
-
-
-def in_cell(name: str, code: str) -> Callable[[nbformat.NotebookNode], nbformat.NotebookNode]:
-    """Replace the solution cell of question `name` by `code`."""
-
-    def build(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-        for cell in nb.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == name:
-                cell.source = code
-        return nb
-
-    return build
-
-
-def last(code: str) -> Callable[[nbformat.NotebookNode], nbformat.NotebookNode]:
-    """The attack in the last solution cell, with a wrong slide_error besides."""
-    return in_cell("slide_error", f"{code}\n{WRONG_OPTION}")
-
-
-def cells_where(test: Callable[[Any], bool], change: Callable[[Any], Any]) -> Callable[..., Any]:
-    def build(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-        nb.cells = [change(c) if test(c) else c for c in nb.cells]
-        nb.cells = [c for c in nb.cells if c is not None]
-        return nb
-
-    return build
-
-
-def grade_id(cell: Any) -> str | None:
-    found = cell.metadata.get("nbgrader", {}).get("grade_id")
-    return found if isinstance(found, str) else None
-
-
-WRONG = {"slide_error": 0.0}
 FIND_HIDDEN_TESTS = """\
 import glob, re
 found = 0.0
@@ -189,7 +133,7 @@ def _renamed_answer_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-CASES: tuple[Case, ...] = (
+FIRST: tuple[Case, ...] = (
     # fooling the checks
     Case(
         "patch_allclose",
@@ -610,6 +554,9 @@ CASES: tuple[Case, ...] = (
 )
 
 
+CASES: tuple[Case, ...] = FIRST + escape.CASES + forged.CASES + crashing.CASES + paths.CASES
+
+
 def _set_source(cell: Any, source: str) -> Any:
     cell.source = source
     return cell
@@ -630,6 +577,9 @@ def write(submitted: Path) -> dict[str, Case]:
         (folder / f"{ASSIGNMENT}.ipynb").write_bytes(data)
         (folder / "timestamp.txt").write_text(WHEN + "\n")
         cases[case.name] = case
+    for case in CASES:
+        if case.place is not None:
+            case.place(submitted)
     odd = submitted / os.fsdecode(NON_UTF8_STUDENT) / ASSIGNMENT
     odd.mkdir(parents=True, exist_ok=True)
     (odd / f"{ASSIGNMENT}.ipynb").write_bytes(nbformat.writes(base).encode())

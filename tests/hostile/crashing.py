@@ -1,0 +1,7 @@
+"""Hostile cases: crashing."""
+
+from __future__ import annotations
+
+from kit import Case
+
+CASES: tuple[Case, ...] = ()

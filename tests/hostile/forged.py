@@ -1,0 +1,7 @@
+"""Hostile cases: forged."""
+
+from __future__ import annotations
+
+from kit import Case
+
+CASES: tuple[Case, ...] = ()

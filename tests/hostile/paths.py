@@ -1,0 +1,7 @@
+"""Hostile cases: paths."""
+
+from __future__ import annotations
+
+from kit import Case
+
+CASES: tuple[Case, ...] = ()
