@@ -1,10 +1,9 @@
-"""Confining a sandbox child with the kernel's own means: Landlock for files, network and signals,
-seccomp for starting processes. Self-contained: the sandbox loads this file without the package.
+"""Confining a sandbox child with the kernel's own means: an unprivileged identity without
+capabilities, a size-bounded scratch folder, Landlock for files and signals, seccomp for syscalls.
 
-Landlock leaves the child read access to the Python installation and the system's libraries only,
-write access to its own scratch folder, no TCP and no signals to processes outside the sandbox (so
-neither the course's files nor the grader's processes are within reach). Where the kernel lacks
-Landlock, `confine_files` says so and the rlimits and the scratch folder remain the only bounds.
+Self-contained (the sandbox loads this file without the package). Each step returns whether it
+held, so that the grader can say which bounds hold on this machine and refuse to grade without
+them when told to. Where the kernel lacks a feature, the rlimits and the cleared environment remain.
 """
 
 from __future__ import annotations
@@ -19,12 +18,15 @@ from collections.abc import Iterable
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 _libc.prctl.restype = ctypes.c_int
+_libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+_libc.unshare.argtypes = [ctypes.c_int]
 
 # x86_64 and aarch64 share the Landlock syscall numbers (they are new enough to be uniform)
 LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF = 444, 445, 446
 LANDLOCK_CREATE_RULESET_VERSION = 1
 LANDLOCK_RULE_PATH_BENEATH = 1
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 24, 47, 4
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 READ = EXECUTE | READ_FILE | READ_DIR
@@ -33,6 +35,13 @@ ALL_V1 = (1 << 13) - 1
 REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
 NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
 SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
+
+CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_MOVE = 2, 4, 8, 1 << 12, 1 << 13
+MS_REC, MS_PRIVATE = 1 << 14, 1 << 18
+# a child started by root runs as SANDBOX_UID + its pid: an identity of its own, which owns no
+# file, shares no process with another submission and which RLIMIT_NPROC counts alone
+SANDBOX_UID = 3_000_000_000
 
 
 def landlock_abi() -> int:
@@ -57,11 +66,138 @@ def readable_roots() -> list[str]:
     return [r for r in dict.fromkeys(roots) if r and os.path.exists(r)]
 
 
-def confine_files(readable: Iterable[str], writable: Iterable[str]) -> bool:
-    """Restrict this process and its descendants to the given folders (True if Landlock did)."""
-    abi = landlock_abi()
-    if abi < 1:
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def _check(result: int) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+
+
+def unprivileged(
+    scratch: str, scratch_bytes: int, scratch_files: int, readable: Iterable[str]
+) -> dict[str, bool]:
+    """Leave root behind and put a size-bounded tmpfs over the scratch folder; what held.
+
+    Started by root: a mount namespace of its own, the tmpfs, the capability bounding set emptied,
+    then an identity of its own (setuid clears every capability). Started by anybody else: a user
+    namespace (the same uid inside) for the mount, then every capability it gave dropped. Either way
+    `no_new_privs` follows with Landlock, so no exec can gain privileges again.
+    """
+    held = {"identity": False, "capabilities": False, "scratch": False, "alone": False}
+    uid, gid = os.getuid(), os.getgid()
+    root = os.geteuid() == 0
+    target = SANDBOX_UID + os.getpid() if root else uid
+    try:
+        _check(_libc.unshare(CLONE_NEWNS if root else CLONE_NEWUSER | CLONE_NEWNS))
+        held["alone"] = not root  # in a user namespace of its own, RLIMIT_NPROC counts it alone
+        if not root:
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"{uid} {uid} 1")
+            _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None))
+        if root:
+            _expose(readable, scratch)
+        owner = f"uid={target},gid={target}" if root else f"uid={uid},gid={gid}"
+        options = f"size={scratch_bytes},nr_inodes={scratch_files},mode=0700,{owner}"
+        flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+        _check(_libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", flags, options.encode()))
+        os.chdir(scratch)  # into the tmpfs just mounted over it
+        held["scratch"] = True
+    except OSError:
+        pass
+    held["capabilities"] = _drop_bounding_set()
+    if root:
+        try:
+            os.chown(scratch, target, target)  # where the tmpfs could not be mounted
+            os.setgroups([])
+            os.setresgid(target, target, target)
+            os.setresuid(target, target, target)
+        except OSError:
+            return held
+        held["identity"] = held["alone"] = os.getuid() != 0 and os.geteuid() != 0
+    else:
+        held["identity"] = True  # not root to begin with: the user's own rights, no more
+    held["capabilities"] = _clear_capabilities() and held["capabilities"]
+    return held
+
+
+def _hidden_by(path: str) -> str | None:
+    """The outermost folder above `path` that others may not enter (a home of mode 0700)."""
+    parts = os.path.realpath(path).split(os.sep)[1:]
+    for depth in range(1, len(parts)):
+        folder = os.sep + os.path.join(*parts[:depth])
+        if not os.stat(folder).st_mode & 0o001:
+            return folder
+    return None
+
+
+def _expose(readable: Iterable[str], holders: str) -> None:
+    """Make what the child must read reachable for an identity of its own.
+
+    Python installed under root's home (pyenv, a virtual environment in /root) lies behind a
+    folder of mode 0700. In the child's own mount namespace that folder is covered by an empty
+    tmpfs and only the installation's folders are mounted back into it, so the child reaches
+    them and nothing else of the home. The folders themselves keep their modes.
+    """
+    wanted = sorted({os.path.realpath(p) for p in readable if os.path.exists(p)})
+    outermost = [p for p in wanted if not any(p.startswith(q + os.sep) for q in wanted)]
+    by_cover: dict[str, list[str]] = {}
+    for path in outermost:
+        cover = _hidden_by(path)
+        if cover is not None:
+            by_cover.setdefault(cover, []).append(path)
+    for cover, paths in by_cover.items():
+        held = []
+        for index, path in enumerate(paths):
+            holder = os.path.join(holders, f".hold{index}")
+            os.mkdir(holder, 0o700)
+            _check(_libc.mount(path.encode(), holder.encode(), None, MS_BIND | MS_REC, None))
+            held.append((holder, path))
+        flags = MS_NOSUID | MS_NODEV
+        _check(_libc.mount(b"tmpfs", cover.encode(), b"tmpfs", flags, b"mode=0755,size=65536"))
+        for holder, path in held:
+            os.makedirs(path, 0o755, exist_ok=True)
+            _check(_libc.mount(holder.encode(), path.encode(), None, MS_MOVE, None))
+            os.rmdir(holder)
+
+
+def _drop_bounding_set() -> bool:
+    dropped = True
+    for capability in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            # past the last capability the kernel knows: EINVAL, and the set is empty
+            dropped = dropped and ctypes.get_errno() == 22
+            break
+    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    return dropped
+
+
+def _clear_capabilities() -> bool:
+    """Empty the effective, permitted and inheritable sets (capset, version 3)."""
+    header = struct.pack("Ii", 0x20080522, 0)
+    data = bytes(24)
+    if _libc.syscall(_NR["capset"], header, data) != 0:
         return False
+    # read as bytes: a codec not imported yet may no longer be importable here
+    with open("/proc/self/status", "rb") as status:
+        lines = status.read().split(b"\n")
+    sets = [line.split()[1] for line in lines if line.startswith((b"CapEff", b"CapPrm"))]
+    return len(sets) == 2 and all(int(s, 16) == 0 for s in sets)
+
+
+def confine_files(readable: Iterable[str], writable: Iterable[str]) -> dict[str, bool]:
+    """Restrict this process and its descendants to the given folders; what held."""
+    abi = landlock_abi()
+    held = {"files": False, "tcp": False, "signals": False}
+    if abi < 1:
+        return held
     handled = ALL_V1 | (REFER if abi >= 2 else 0) | (TRUNCATE if abi >= 3 else 0)
     handled |= IOCTL_DEV if abi >= 5 else 0
     net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0
@@ -71,17 +207,19 @@ def confine_files(readable: Iterable[str], writable: Iterable[str]) -> bool:
     buffer = ctypes.create_string_buffer(attr[:size], size)
     ruleset = _libc.syscall(LANDLOCK_CREATE_RULESET, buffer, ctypes.c_size_t(size), 0)
     if ruleset < 0:
-        return False
+        return held
     try:
         for path in readable:
             _allow(ruleset, path, READ & handled)
         for path in writable:
             _allow(ruleset, path, handled & ~(REFER if abi >= 2 else 0))
         if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            return False
-        return _libc.syscall(LANDLOCK_RESTRICT_SELF, ruleset, 0) == 0
+            return held
+        if _libc.syscall(LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:
+            return held
     finally:
         os.close(ruleset)
+    return {"files": True, "tcp": abi >= 4, "signals": abi >= 6}
 
 
 def _allow(ruleset: int, path: str, access: int) -> None:
@@ -98,47 +236,122 @@ def _allow(ruleset: int, path: str, access: int) -> None:
         os.close(fd)
 
 
-# seccomp: the classic BPF filter that refuses to start processes but lets threads start
-_BPF_LD_W_ABS, _BPF_JEQ_K, _BPF_JGE_K, _BPF_JSET_K, _BPF_RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
+# seccomp: a classic BPF filter over (architecture, syscall number, first argument)
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+_SYSCALLS = {
+    # name: (x86_64, aarch64); None where the architecture has no such call
+    "fork": (57, None),
+    "vfork": (58, None),
+    "clone": (56, 220),
+    "clone3": (435, 435),
+    "socket": (41, 198),
+    "socketpair": (53, 199),
+    "capset": (126, 91),
+    # calls a submission never needs, each a way around a bound or into the kernel's attack
+    # surface: refused with EPERM (the process group, io_uring's own syscalls, BPF, tracing, keys,
+    # namespaces and mounts, another process's memory, the execution domain)
+    "setsid": (112, 157),
+    "setpgid": (109, 154),
+    "io_uring_setup": (425, 425),
+    "io_uring_enter": (426, 426),
+    "io_uring_register": (427, 427),
+    "bpf": (321, 280),
+    "ptrace": (101, 117),
+    "perf_event_open": (298, 241),
+    "userfaultfd": (323, 282),
+    "keyctl": (250, 219),
+    "add_key": (248, 217),
+    "request_key": (249, 218),
+    "unshare": (272, 97),
+    "setns": (308, 268),
+    "mount": (165, 40),
+    "umount2": (166, 39),
+    "pivot_root": (155, 41),
+    "chroot": (161, 51),
+    "open_tree": (428, 428),
+    "move_mount": (429, 429),
+    "fsopen": (430, 430),
+    "fsconfig": (431, 431),
+    "fsmount": (432, 432),
+    "fspick": (433, 433),
+    "mount_setattr": (442, 442),
+    "process_vm_readv": (310, 270),
+    "process_vm_writev": (311, 271),
+    "personality": (135, 92),
+    "kcmp": (312, 272),
+    "pidfd_getfd": (438, 438),
+}
+REFUSED = (
+    "setsid setpgid io_uring_setup io_uring_enter io_uring_register bpf ptrace perf_event_open "
+    "userfaultfd keyctl add_key request_key unshare setns mount umount2 pivot_root chroot "
+    "open_tree move_mount fsopen fsconfig fsmount fspick mount_setattr process_vm_readv "
+    "process_vm_writev personality kcmp pidfd_getfd"
+).split()
+_ARCH = platform.machine()
+_NR = {name: numbers[0 if _ARCH == "x86_64" else 1] for name, numbers in _SYSCALLS.items()}
+_LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
 _X32_SYSCALL_BIT = 0x40000000
-_RET_ALLOW, _RET_ERRNO = 0x7FFF0000, 0x00050000
-_AUDIT_ARCH_X86_64 = 0xC000003E
-_NR_CLONE, _NR_FORK, _NR_VFORK, _NR_CLONE3 = 56, 57, 58, 435
-_CLONE_THREAD = 0x00010000
-_EAGAIN, _ENOSYS = 11, 38
+_RET_ALLOW, _RET_ERRNO, _RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
+_CLONE_THREAD, _AF_UNIX = 0x00010000, 1
+_EPERM, _EACCES, _EAGAIN, _ENOSYS = 1, 13, 11, 38
 
 
-def refuse_processes() -> bool:
-    """fork, vfork and clone without CLONE_THREAD fail with EAGAIN (as when a process limit is hit);
-    clone3 reports ENOSYS, so that the C library starts threads with clone. x86_64 only."""
-    if platform.machine() != "x86_64":
+def filter_program(arch: str, refuse_processes: bool) -> bytes:
+    """The seccomp program for `arch`: a syscall of any other architecture (i386 through
+    `int 0x80`, x32, arm32) kills the process; sockets of any family but AF_UNIX and the calls in
+    REFUSED fail; with `refuse_processes`, fork, vfork and clone without CLONE_THREAD fail with
+    EAGAIN (as at a process limit). clone3 reports ENOSYS always, so that the C library starts
+    threads with clone, whose flags the filter can read."""
+    column = 0 if arch == "x86_64" else 1
+    nr = {name: numbers[column] for name, numbers in _SYSCALLS.items()}
+    code: list[tuple[int, int, str | None, str | None]] = [
+        (_LD_W_ABS, 4, None, None),  # the architecture
+        (_JEQ_K, _AUDIT_ARCH[arch], None, "kill"),
+        (_LD_W_ABS, 0, None, None),  # the system call's number
+    ]
+    if arch == "x86_64":
+        code.append((_JGE_K, _X32_SYSCALL_BIT, "kill", None))
+    for name in REFUSED:
+        code.append((_JEQ_K, nr[name], "eperm", None))
+    code.append((_JEQ_K, nr["socket"], "family", None))
+    code.append((_JEQ_K, nr["socketpair"], "family", None))
+    code.append((_JEQ_K, nr["clone3"], "enosys", None))
+    if refuse_processes:
+        for name in ("fork", "vfork"):
+            if nr[name] is not None:
+                code.append((_JEQ_K, nr[name], "eagain", None))
+        code.append((_JEQ_K, nr["clone"], "clone", None))
+    code.append((_RET_K, _RET_ALLOW, None, None))
+    labels = {
+        "clone": [(_LD_W_ABS, 16, None, None), (_JSET_K, _CLONE_THREAD, "allow", "eagain")],
+        "family": [(_LD_W_ABS, 16, None, None), (_JEQ_K, _AF_UNIX, "allow", "eacces")],
+        "allow": [(_RET_K, _RET_ALLOW, None, None)],
+        "kill": [(_RET_K, _RET_KILL_PROCESS, None, None)],
+        "eperm": [(_RET_K, _RET_ERRNO | _EPERM, None, None)],
+        "eagain": [(_RET_K, _RET_ERRNO | _EAGAIN, None, None)],
+        "enosys": [(_RET_K, _RET_ERRNO | _ENOSYS, None, None)],
+        "eacces": [(_RET_K, _RET_ERRNO | _EACCES, None, None)],
+    }
+    where: dict[str, int] = {}
+    for label, block in labels.items():
+        where[label] = len(code)
+        code += block
+    program = b""
+    for index, (op, k, true, false) in enumerate(code):
+        # a jump counts from the next instruction; None falls through
+        jt = where[true] - index - 1 if true else 0
+        jf = where[false] - index - 1 if false else 0
+        program += struct.pack("HBBI", op, jt, jf, k & 0xFFFFFFFF)
+    return program
+
+
+def filter_syscalls(refuse_processes: bool) -> bool:
+    """Install `filter_program` for this machine's architecture (False where it has none)."""
+    if _ARCH not in _AUDIT_ARCH:
         return False
-
-    def op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
-        return struct.pack("HBBI", code, jt, jf, k)
-
-    program = b"".join(
-        [
-            op(_BPF_LD_W_ABS, 4),  # the architecture
-            op(_BPF_JEQ_K, _AUDIT_ARCH_X86_64, 1, 0),
-            op(_BPF_RET_K, _RET_ALLOW),
-            op(_BPF_LD_W_ABS, 0),  # the system call's number
-            op(_BPF_JGE_K, _X32_SYSCALL_BIT, 7, 0),  # the x32 numbering: refused outright
-            op(_BPF_JEQ_K, _NR_FORK, 6, 0),
-            op(_BPF_JEQ_K, _NR_VFORK, 5, 0),
-            op(_BPF_JEQ_K, _NR_CLONE3, 6, 0),
-            op(_BPF_JEQ_K, _NR_CLONE, 1, 0),
-            op(_BPF_RET_K, _RET_ALLOW),
-            op(_BPF_LD_W_ABS, 16),  # clone's flags (low word of the first argument)
-            op(_BPF_JSET_K, _CLONE_THREAD, 1, 0),
-            op(_BPF_RET_K, _RET_ERRNO | _EAGAIN),
-            op(_BPF_RET_K, _RET_ALLOW),
-            op(_BPF_RET_K, _RET_ERRNO | _ENOSYS),
-        ]
-    )
-    count = len(program) // 8
+    program = filter_program(_ARCH, refuse_processes)
     filters = ctypes.create_string_buffer(program, len(program))
-    prog = struct.pack("HxxxxxxQ", count, ctypes.addressof(filters))
+    prog = struct.pack("HxxxxxxQ", len(program) // 8, ctypes.addressof(filters))
     prog_buffer = ctypes.create_string_buffer(prog, len(prog))
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         return False

@@ -45,6 +45,13 @@ class Limits:
     result_bytes: int = 16 * 1024**2
     # processes a submission may start besides itself; 0 refuses them all (threads still run)
     processes: int = 0
+    # threads besides the main one
+    threads: int = 32
+    # the scratch folder (home and temporary folder) as a whole: bytes and files
+    scratch_bytes: int = 64 * 1024**2
+    scratch_files: int = 4096
+    # run no student code where a bound of the sandbox does not hold on this machine
+    confined: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,9 +140,10 @@ class Worker:
     It warms up (imports) in its own process: `wait_ready` is where the caller waits for that.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits) -> None:
         self.home = tempfile.mkdtemp(prefix="autograder-sandbox-")
-        settings = json.dumps({"path": student_path()})
+        os.chmod(self.home, 0o755)  # the child, under an identity of its own, reads it
+        settings = json.dumps({"path": student_path(), "limits": asdict(limits)})
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", str(SANDBOX), settings],
             stdin=subprocess.PIPE,
@@ -145,11 +153,16 @@ class Worker:
             cwd=self.home,
         )
         self.buffer = b""
+        # which bounds of the sandbox hold here, as the worker's first child found
+        self.confined: dict[str, bool] = {}
 
     def wait_ready(self) -> None:
         ready = self._read(STARTUP_SECONDS)
         if not ready.get("ready"):
             raise WorkerLost("the sandbox did not start")
+        held = ready.get("confined")
+        if isinstance(held, dict):
+            self.confined = {str(k): v is True for k, v in held.items()}
 
     def run(self, job: Job, limits: Limits) -> dict[str, Any]:
         request = {
@@ -291,7 +304,7 @@ class Pool:
     def __enter__(self) -> Pool:
         for _ in range(self.size):
             try:
-                self.starting.append(Worker())
+                self.starting.append(Worker(self.limits))
             except OSError:
                 continue
         return self
@@ -309,7 +322,7 @@ class Pool:
 
     def _start_one(self) -> None:
         try:
-            worker = Worker()
+            worker = Worker(self.limits)
         except OSError:
             return
         self._enlist(worker)

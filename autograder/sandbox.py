@@ -79,10 +79,16 @@ def main() -> None:
     global confinement
     confinement = _load("confinement")
     shell = warm()
-    _send(replies, {"ready": True, "pid": os.getpid()})
+    keep = {requests.fileno(), replies.fileno()}
+    # a first child that runs nothing tells which bounds hold on this machine
+    probe = run({"cells": [], "answers": [], "limits": settings["limits"]}, shell, plain, oracles, keep)
+    held = {}
+    for line in probe["lines"]:
+        held = json.loads(line).get("confined", held)
+    _send(replies, {"ready": True, "pid": os.getpid(), "confined": held})
     for line in requests:
         job = json.loads(line)
-        _send(replies, run(job, shell, plain, oracles, keep={requests.fileno(), replies.fileno()}))
+        _send(replies, run(job, shell, plain, oracles, keep))
 
 
 def _send(stream: Any, message: dict[str, Any]) -> None:
@@ -174,17 +180,31 @@ def _kill_group(pid: int) -> None:
 
 
 def _bound(limits: dict[str, Any]) -> None:
-    """This process and what it starts: memory, CPU time, file size, processes, no core dumps."""
+    """This process and what it starts: memory, CPU time, file size, no core dumps, no priority."""
     memory = int(limits["memory_bytes"])
     cpu = int(limits["cpu_seconds"])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["output_bytes"], limits["output_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if limits["processes"] > 0:  # none at all is refused by seccomp instead, which binds root too
-        tasks = _tasks_of_user()
-        resource.setrlimit(resource.RLIMIT_NPROC, (tasks + limits["processes"],) * 2)
+    # a nice value below the worker's and real-time scheduling are out of reach
+    resource.setrlimit(resource.RLIMIT_NICE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_RTPRIO, (0, 0))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _bound_tasks(limits: dict[str, Any], alone: bool) -> bool:
+    """Threads and processes besides the child itself; True where the bound binds.
+
+    RLIMIT_NPROC counts every task of the user: alone (an identity or a user namespace of its own)
+    that is the child's; otherwise the user's other tasks are counted in, and for root it binds
+    nothing.
+    """
+    tasks = 1 + int(limits["threads"]) + int(limits["processes"])
+    if not alone:
+        tasks += _tasks_of_user()
+    resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
+    return os.geteuid() != 0
 
 
 def _tasks_of_user() -> int:
@@ -198,6 +218,30 @@ def _tasks_of_user() -> int:
             except OSError:
                 continue
     return count
+
+
+def confine(limits: dict[str, Any], workdir: str) -> dict[str, bool]:
+    """Every bound of the child before any student code runs; which of them held."""
+    _bound(limits)
+    # the worker was started with the few variables of execution.environment(); the child's home
+    # and temporary folder are its own scratch folder, the worker's home it may only read
+    home = os.environ["HOME"]
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir})
+    tempfile.tempdir = workdir
+    readable = [*confinement.readable_roots(), home]
+    held = confinement.unprivileged(
+        workdir, limits["scratch_bytes"], limits["scratch_files"], readable
+    )
+    alone = held.pop("alone")
+    held["threads"] = _bound_tasks(limits, alone)
+    landlock = confinement.confine_files(readable, [workdir, os.devnull])
+    seccomp = confinement.filter_syscalls(refuse_processes=limits["processes"] == 0)
+    held["files"] = landlock["files"]
+    held["signals"] = landlock["signals"] or (alone and held["identity"] and os.getuid() != 0)
+    held["network"] = seccomp
+    held["syscalls"] = seccomp
+    held["processes"] = seccomp if limits["processes"] == 0 else held["threads"]
+    return held
 
 
 def _child(
@@ -218,17 +262,12 @@ def _child(
     os.dup2(output, 2)
     os.close(output)
     limits = job["limits"]
-    _bound(limits)
-    # the worker was started with the few variables of execution.environment(); the child's home
-    # and temporary folder are its own scratch folder, the worker's home it may only read
-    home = os.environ["HOME"]
-    os.environ.update({"HOME": workdir, "TMPDIR": workdir})
-    tempfile.tempdir = workdir
-    confinement.confine_files([*confinement.readable_roots(), home], [workdir, os.devnull])
-    if limits["processes"] == 0:
-        confinement.refuse_processes()
+    held = confine(limits, workdir)
     out = os.fdopen(out_fd, "w", buffering=1)
     stream = Stream(out)
+    stream.send({"confined": held})
+    if limits["confined"] and not all(held.values()):
+        return  # told to run only where every bound holds: no student code runs
     answers = {a["name"]: a for a in job["answers"]}
     reported: set[str] = set()
     for index, cell in enumerate(job["cells"]):
