@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.execution import Job, Limits, Pool, Run
+from autograder.execution import BOUNDS, Job, Limits, Pool, Run
 from autograder.gradebook import RECORD_ERRORS, Gradebook, Unrecorded
 from autograder.marking import Result, mark, refused
 from autograder.per_student import Variants
@@ -70,6 +70,31 @@ def course_of(found: Sequence[Found]) -> Path | None:
     return None
 
 
+class Unconfined(RuntimeError):
+    """Told to grade only in a whole sandbox, on a machine where some of its bounds do not hold."""
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        super().__init__(missing)
+        self.missing = list(missing)
+
+    def __str__(self) -> str:
+        return "not graded: these bounds of the sandbox do not hold on this machine: " + "; ".join(
+            BOUNDS[name] for name in self.missing
+        )
+
+
+def said_of_confinement(held: dict[str, bool]) -> str:
+    """One line on which bounds of the sandbox hold, printed at the start of a run."""
+    missing = [name for name, holds in held.items() if not holds]
+    if not missing:
+        return "sandbox: every bound holds (" + ", ".join(held) + ")"
+    return (
+        "sandbox: these bounds do NOT hold on this machine: "
+        + "; ".join(BOUNDS.get(name, name) for name in missing)
+        + " (--require-confinement refuses to grade without them)"
+    )
+
+
 class NothingToGrade(ValueError):
     """No notebook under the paths given."""
 
@@ -77,12 +102,24 @@ class NothingToGrade(ValueError):
         return "no notebooks (*.ipynb) under the given paths"
 
 
-def grade(paths: Sequence[Path], options: Options, progress: Progress | None = None) -> Graded:
+def grade(
+    paths: Sequence[Path],
+    options: Options,
+    progress: Progress | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> Graded:
+    """Grade every submission under `paths`; `announce` hears which bounds of the sandbox hold."""
     found = find(paths)
     if not found:
         raise NothingToGrade()
     # the sandbox workers warm up in their own processes while this one prepares
     with Pool(min(options.workers, len(found)), options.limits) as pool:
+        held = pool.confinement()
+        if announce is not None:
+            announce(said_of_confinement(held))
+        missing = [name for name, holds in held.items() if not holds]
+        if options.limits.confined and missing:
+            raise Unconfined(missing)
         return _grade(found, options, pool, progress)
 
 

@@ -194,15 +194,24 @@ def _grade_parser(commands: argparse._SubParsersAction) -> None:
         ("--memory-mb", default.memory_bytes // 1024**2, "memory of a notebook, MiB"),
         ("--output-kb", default.output_bytes // 1024, "what a notebook prints, KiB"),
         ("--processes", default.processes, "processes a notebook may start"),
+        ("--threads", default.threads, "threads a notebook may start"),
+        ("--scratch-mb", default.scratch_bytes // 1024**2, "its scratch folder, MiB in all"),
+        ("--scratch-files", default.scratch_files, "files in its scratch folder"),
     ):
         bounds.add_argument(
             option, type=int, default=value, metavar="N", help=f"{text} (default {value})"
         )
+    bounds.add_argument(
+        "--require-confinement",
+        action="store_true",
+        help="grade nothing where a bound of the sandbox does not hold on this machine "
+        "(an identity of its own, no capabilities, Landlock, seccomp, a bounded scratch folder)",
+    )
     grade.set_defaults(run=_grade)
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.batch import NothingToGrade, Options, grade
+    from autograder.batch import NothingToGrade, Options, Unconfined, grade
 
     for path in args.paths:
         if not path.exists():
@@ -216,6 +225,10 @@ def _grade(args: argparse.Namespace) -> int:
         memory_bytes=args.memory_mb * 1024**2,
         output_bytes=args.output_kb * 1024,
         processes=args.processes,
+        threads=args.threads,
+        scratch_bytes=args.scratch_mb * 1024**2,
+        scratch_files=args.scratch_files,
+        confined=args.require_confinement,
     )
     options = Options(
         course=args.course,
@@ -229,8 +242,10 @@ def _grade(args: argparse.Namespace) -> int:
         feedback=args.feedback,
     )
     try:
-        graded = grade(args.paths, options, progress=_progress_bar())
-    except NothingToGrade as problem:
+        graded = grade(
+            args.paths, options, _progress_bar(), lambda line: print(line, file=sys.stderr)
+        )
+    except (NothingToGrade, Unconfined) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return 2
     print(summary(graded.results))

@@ -238,8 +238,8 @@ def _allow(ruleset: int, path: str, access: int) -> None:
 
 # seccomp: a classic BPF filter over (architecture, syscall number, first argument)
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
-_SYSCALLS = {
-    # name: (x86_64, aarch64); None where the architecture has no such call
+# name: (x86_64, aarch64); None where the architecture has no such call
+_SYSCALLS: dict[str, tuple[int | None, int | None]] = {
     "fork": (57, None),
     "vfork": (58, None),
     "clone": (56, 220),
@@ -247,9 +247,11 @@ _SYSCALLS = {
     "socket": (41, 198),
     "socketpair": (53, 199),
     "capset": (126, 91),
-    # calls a submission never needs, each a way around a bound or into the kernel's attack
-    # surface: refused with EPERM (the process group, io_uring's own syscalls, BPF, tracing, keys,
-    # namespaces and mounts, another process's memory, the execution domain)
+}
+# calls a submission never needs, each a way around a bound or into the kernel's attack surface:
+# refused with EPERM (the process group, io_uring's own syscalls, BPF, tracing, keys, namespaces
+# and mounts, another process's memory, the execution domain)
+_REFUSED: dict[str, tuple[int | None, int | None]] = {
     "setsid": (112, 157),
     "setpgid": (109, 154),
     "io_uring_setup": (425, 425),
@@ -281,12 +283,8 @@ _SYSCALLS = {
     "kcmp": (312, 272),
     "pidfd_getfd": (438, 438),
 }
-REFUSED = (
-    "setsid setpgid io_uring_setup io_uring_enter io_uring_register bpf ptrace perf_event_open "
-    "userfaultfd keyctl add_key request_key unshare setns mount umount2 pivot_root chroot "
-    "open_tree move_mount fsopen fsconfig fsmount fspick mount_setattr process_vm_readv "
-    "process_vm_writev personality kcmp pidfd_getfd"
-).split()
+REFUSED = tuple(_REFUSED)
+_SYSCALLS.update(_REFUSED)
 _ARCH = platform.machine()
 _NR = {name: numbers[0 if _ARCH == "x86_64" else 1] for name, numbers in _SYSCALLS.items()}
 _LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
@@ -303,8 +301,11 @@ def filter_program(arch: str, refuse_processes: bool) -> bytes:
     EAGAIN (as at a process limit). clone3 reports ENOSYS always, so that the C library starts
     threads with clone, whose flags the filter can read."""
     column = 0 if arch == "x86_64" else 1
-    nr = {name: numbers[column] for name, numbers in _SYSCALLS.items()}
-    code: list[tuple[int, int, str | None, str | None]] = [
+    nr: dict[str, int] = {
+        name: number for name, n in _SYSCALLS.items() if (number := n[column]) is not None
+    }
+    Op = tuple[int, int, str | None, str | None]
+    code: list[Op] = [
         (_LD_W_ABS, 4, None, None),  # the architecture
         (_JEQ_K, _AUDIT_ARCH[arch], None, "kill"),
         (_LD_W_ABS, 0, None, None),  # the system call's number
@@ -318,11 +319,11 @@ def filter_program(arch: str, refuse_processes: bool) -> bytes:
     code.append((_JEQ_K, nr["clone3"], "enosys", None))
     if refuse_processes:
         for name in ("fork", "vfork"):
-            if nr[name] is not None:
+            if name in nr:
                 code.append((_JEQ_K, nr[name], "eagain", None))
         code.append((_JEQ_K, nr["clone"], "clone", None))
     code.append((_RET_K, _RET_ALLOW, None, None))
-    labels = {
+    labels: dict[str, list[Op]] = {
         "clone": [(_LD_W_ABS, 16, None, None), (_JSET_K, _CLONE_THREAD, "allow", "eagain")],
         "family": [(_LD_W_ABS, 16, None, None), (_JEQ_K, _AF_UNIX, "allow", "eacces")],
         "allow": [(_RET_K, _RET_ALLOW, None, None)],

@@ -130,6 +130,20 @@ def environment(home: str) -> dict[str, str]:
     }
 
 
+# the bounds a sandbox child reports, in the words of DESIGN.md's principle 3
+BOUNDS = {
+    "identity": "an unprivileged identity of its own",
+    "capabilities": "no capabilities",
+    "files": "only the libraries readable, only its scratch folder writable (Landlock)",
+    "network": "no network: sockets of AF_UNIX only (seccomp)",
+    "signals": "no signals to processes outside the sandbox",
+    "syscalls": "system calls of the native architecture only (seccomp)",
+    "processes": "no processes beyond the bound",
+    "threads": "no threads beyond the bound",
+    "scratch": "a scratch folder of bounded size",
+}
+
+
 class WorkerLost(RuntimeError):
     """A sandbox worker died or stopped answering."""
 
@@ -319,6 +333,14 @@ class Pool:
             self._enlist(worker)
         if not self.all:
             raise WorkerLost("no sandbox worker could start")
+
+    def confinement(self) -> dict[str, bool]:
+        """Which bounds of the sandbox hold here: a bound holds where it held for every worker."""
+        self._ready()
+        with self.lock:
+            reports = [w.confined for w in self.all]
+        names = sorted({name for report in reports for name in report} | set(BOUNDS))
+        return {name: all(report.get(name, False) for report in reports) for name in names}
 
     def _start_one(self) -> None:
         try:

@@ -280,6 +280,8 @@ def _stopped(run: Run, job: Job, lang: str, limits: Limits) -> str | None:
         return feedback.message("submission", "result_too_large", lang, limit=limits.result_bytes)
     if run.status == "worker_lost":
         return feedback.message("submission", "worker_lost", lang)
+    if run.status == "unconfined":
+        return feedback.message("submission", "unconfined", lang)
     if run.status == "killed" or run.signal is not None:
         return feedback.message(
             "submission", "killed", lang, cell=cell, reason=_signal_reason(run, lang, limits)
@@ -295,6 +297,8 @@ def _signal_reason(run: Run, lang: str, limits: Limits) -> str:
     if run.max_rss_kb * 1024 >= 0.9 * limits.memory_bytes:
         limit = f"{limits.memory_bytes / 1024**3:g} GiB"
         return feedback.message("submission", "signal_memory", lang, limit=limit)
+    if run.signal == signal.SIGSYS:
+        return feedback.message("submission", "signal_syscall", lang)
     try:
         name = signal.Signals(run.signal or 0).name
     except ValueError:

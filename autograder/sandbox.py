@@ -81,8 +81,10 @@ def main() -> None:
     shell = warm()
     keep = {requests.fileno(), replies.fileno()}
     # a first child that runs nothing tells which bounds hold on this machine
-    probe = run({"cells": [], "answers": [], "limits": settings["limits"]}, shell, plain, oracles, keep)
-    held = {}
+    probe = run(
+        {"cells": [], "answers": [], "limits": settings["limits"]}, shell, plain, oracles, keep
+    )
+    held: dict[str, bool] = {}
     for line in probe["lines"]:
         held = json.loads(line).get("confined", held)
     _send(replies, {"ready": True, "pid": os.getpid(), "confined": held})
@@ -123,6 +125,8 @@ def run(
     signal_number = os.WTERMSIG(code) if os.WIFSIGNALED(code) else None
     if status == "finished" and signal_number is not None:
         status = "killed"
+    if limits["confined"] and not _held_all(received):
+        status = "unconfined"
     return {
         "status": status,
         "signal": signal_number,
@@ -133,6 +137,16 @@ def run(
         "max_rss_kb": usage.ru_maxrss,
         "output_bytes": output_bytes,
     }
+
+
+def _held_all(received: bytes) -> bool:
+    """Whether the child's first line (sent before any student code ran) says every bound held."""
+    first = received.split(b"\n", 1)[0]
+    try:
+        held = json.loads(first).get("confined")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(held, dict) and all(v is True for v in held.values())
 
 
 def _collect(fd: int, pid: int, deadline: float, cap: int) -> tuple[bytes, str]:

@@ -6,13 +6,18 @@ forking a child per job), with small bounds so that a runaway costs a second, no
 
 from __future__ import annotations
 
+import os
+import platform
+import signal
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from autograder.execution import Asked, Cell, Job, Limits, Pool, Run
+from autograder import confinement
+from autograder.execution import BOUNDS, Asked, Cell, Job, Limits, Pool, Run
 from autograder.oracles import Gradient
 
 LIMITS = Limits(
@@ -22,6 +27,8 @@ LIMITS = Limits(
     cpu_seconds=6,
     memory_bytes=1024**3,
     output_bytes=64 * 1024,
+    threads=8,
+    scratch_files=200,
 )
 
 
@@ -219,3 +226,137 @@ def test_a_stray_thread_does_not_outlive_the_run(pool: Pool) -> None:
     )
     assert value(r) == 1
     assert r.seconds < LIMITS.wall_seconds
+
+
+def _filtered(program: bytes, arch: int, nr: int, first: int = 0) -> int:
+    """What the seccomp program returns for one system call: a classic-BPF interpreter of the
+    four instructions the filter uses, over seccomp_data (nr, arch, ip, args)."""
+    data = struct.pack("=iIQ6Q", nr, arch, 0, first, 0, 0, 0, 0, 0)
+    code = [struct.unpack("HBBI", program[i : i + 8]) for i in range(0, len(program), 8)]
+    pc, a = 0, 0
+    while True:
+        op, jt, jf, k = code[pc]
+        if op == 0x20:  # ld word at k
+            a = struct.unpack_from("=I", data, k)[0]
+        elif op == 0x06:  # ret k
+            return k
+        else:
+            taken = {0x15: a == k, 0x35: a >= k, 0x45: bool(a & k)}[op]
+            pc += jt if taken else jf
+        pc += 1
+
+
+ALLOW, KILL = 0x7FFF0000, 0x80000000
+
+
+def errno(number: int) -> int:
+    return 0x00050000 | number
+
+
+X86_64, AARCH64, I386, ARM = 0xC000003E, 0xC00000B7, 0x40000003, 0x40000028
+
+
+@pytest.mark.parametrize(
+    ("arch", "audit", "nr", "first", "expected"),
+    [
+        ("x86_64", X86_64, 0, 0, ALLOW),  # read
+        ("x86_64", X86_64, 41, 1, ALLOW),  # socket(AF_UNIX)
+        ("x86_64", X86_64, 41, 2, errno(13)),  # socket(AF_INET)
+        ("x86_64", X86_64, 41, 10, errno(13)),  # socket(AF_INET6)
+        ("x86_64", X86_64, 41, 16, errno(13)),  # socket(AF_NETLINK)
+        ("x86_64", X86_64, 53, 2, errno(13)),  # socketpair(AF_INET)
+        ("x86_64", X86_64, 57, 0, errno(11)),  # fork
+        ("x86_64", X86_64, 58, 0, errno(11)),  # vfork
+        ("x86_64", X86_64, 56, 0x11, errno(11)),  # clone as fork does it
+        ("x86_64", X86_64, 56, 0x3D0F00, ALLOW),  # clone of a thread
+        ("x86_64", X86_64, 435, 0, errno(38)),  # clone3
+        ("x86_64", X86_64, 112, 0, errno(1)),  # setsid
+        ("x86_64", X86_64, 321, 5, errno(1)),  # bpf
+        ("x86_64", X86_64, 425, 0, errno(1)),  # io_uring_setup
+        ("x86_64", X86_64, 0x40000000 + 57, 0, KILL),  # fork of the x32 ABI
+        ("x86_64", I386, 2, 0, KILL),  # fork through int 0x80
+        ("x86_64", I386, 66, 0, KILL),  # setsid through int 0x80
+        ("aarch64", AARCH64, 63, 0, ALLOW),  # read
+        ("aarch64", AARCH64, 198, 1, ALLOW),  # socket(AF_UNIX)
+        ("aarch64", AARCH64, 198, 2, errno(13)),  # socket(AF_INET)
+        ("aarch64", AARCH64, 220, 0x11, errno(11)),  # clone as fork does it
+        ("aarch64", AARCH64, 220, 0x3D0F00, ALLOW),  # clone of a thread
+        ("aarch64", AARCH64, 435, 0, errno(38)),  # clone3
+        ("aarch64", AARCH64, 157, 0, errno(1)),  # setsid
+        ("aarch64", AARCH64, 280, 5, errno(1)),  # bpf
+        ("aarch64", ARM, 2, 0, KILL),  # fork of arm32
+        ("aarch64", X86_64, 57, 0, KILL),  # another architecture altogether
+    ],
+)
+def test_the_syscall_filter_of_each_architecture(
+    arch: str, audit: int, nr: int, first: int, expected: int
+) -> None:
+    program = confinement.filter_program(arch, refuse_processes=True)
+    assert _filtered(program, audit, nr, first) == expected
+
+
+def test_threads_and_processes_may_be_allowed_by_the_filter() -> None:
+    program = confinement.filter_program("x86_64", refuse_processes=False)
+    assert _filtered(program, X86_64, 57) == ALLOW
+    assert _filtered(program, X86_64, 56, 0x11) == ALLOW
+    assert _filtered(program, X86_64, 41, 2) == errno(13)  # the network stays closed
+
+
+def test_every_bound_holds_here_or_the_machine_says_which_not(pool: Pool) -> None:
+    held = pool.confinement()
+    assert set(held) == set(BOUNDS)
+    missing = sorted(name for name, holds in held.items() if not holds)
+    if missing and os.environ.get("CI") != "true":
+        pytest.skip(f"this kernel lacks what these bounds need: {missing}")
+    assert not missing
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("import os\nanswer = os.geteuid() != 0 and os.getuid() != 0", True),
+        ("import socket\nanswer = socket.socketpair()[0].family.name", "AF_UNIX"),
+        (
+            "import socket\ntry:\n    socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "    answer = 'udp'\nexcept OSError as e:\n    answer = e.errno",
+            13,
+        ),
+        ("import os\ntry:\n    os.setsid()\nexcept OSError as e:\n    answer = e.errno", 1),
+        ("import os\ntry:\n    os.nice(-1)\nexcept OSError as e:\n    answer = e.errno", 1),
+        (
+            "import threading, time\nn = 0\ntry:\n    for _ in range(100):\n"
+            "        threading.Thread(target=time.sleep, args=(2,), daemon=True).start()\n"
+            "        n += 1\nexcept RuntimeError:\n    pass\nanswer = n",
+            LIMITS.threads,
+        ),
+        (
+            "n = 0\ntry:\n    for i in range(LIMIT):\n        open(f'f{i}', 'w').close()\n"
+            "        n += 1\nexcept OSError as e:\n    answer = (n < LIMIT, e.errno)",
+            (True, 28),
+        ),
+    ],
+)
+def test_the_child_is_unprivileged_and_bounded(pool: Pool, code: str, expected: object) -> None:
+    held = pool.confinement()
+    if not all(held.values()) and os.environ.get("CI") != "true":
+        pytest.skip("not every bound of the sandbox holds on this kernel")
+    r = run(pool, Cell(code.replace("LIMIT", str(LIMITS.scratch_files + 1)), "answer"))
+    assert value(r) == expected, r
+
+
+def test_a_syscall_of_another_architecture_ends_the_run_and_keeps_what_came_before(
+    pool: Pool,
+) -> None:
+    if platform.machine() != "x86_64":
+        pytest.skip("the i386 entry is an x86_64 matter")
+    i386_fork = (
+        "import ctypes, mmap\n"
+        "page = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n"
+        "page.write(bytes([0xB8, 2, 0, 0, 0, 0xCD, 0x80, 0xC3]))\n"
+        "ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(page)))()\n"
+        "late = 1"
+    )
+    r = run(pool, ANSWER_CELL, i386_fork, names=("answer", "late"))
+    assert value(r) == 5
+    assert "late" not in r.answers
+    assert r.signal == signal.SIGSYS
