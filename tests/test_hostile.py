@@ -7,9 +7,13 @@ the gradebook must stay whole, and a name that is not a valid student id is refu
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,27 +21,57 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "hostile"))
 import corpus
+import unprivileged
 
 pytestmark = pytest.mark.slow
+
+
+def _grade_corpus(course: Path, wrap: Any = None) -> dict[str, Any]:
+    """The corpus written into `course` graded in one `autograder grade` run (`wrap` turns the
+    command into another user's)."""
+    cases = {case.name: case for case in corpus.CASES}
+    exe = Path(sys.executable).with_name("autograder")
+    out = course / "results.json"
+    argv = [str(exe), "grade", str(course / "submitted"), "--json", str(out), *corpus.BOUNDS]
+    if wrap is not None:
+        argv = wrap(argv)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))
+    return {
+        "course": course,
+        "cases": cases,
+        "results": results,
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+    }
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     course = tmp_path_factory.mktemp("hostile")
-    cases = corpus.write(course / "submitted")
-    exe = Path(sys.executable).with_name("autograder")
-    out = course / "results.json"
-    result = subprocess.run(
-        [str(exe), "grade", str(course / "submitted"), "--json", str(out), *corpus.BOUNDS],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    results = json.loads(out.read_text(encoding="utf-8"))
-    return {"course": course, "cases": cases, "results": results, "stdout": result.stdout}
+    corpus.write(course / "submitted")
+    return _grade_corpus(course)
+
+
+@pytest.fixture(scope="module")
+def graded_as_nobody() -> Iterator[dict[str, Any]]:
+    """The corpus graded by a grader that nobody (uid 65534) runs."""
+    if os.geteuid() != 0 or unprivileged.missing_tools():
+        message = "needs root to start the grader as nobody, and util-linux's unshare and setpriv"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    home = Path(tempfile.mkdtemp(prefix="autograder-nobody-"))
+    try:
+        course = home / "course"
+        course.mkdir()
+        corpus.write(course / "submitted")
+        unprivileged.hand_over(home)
+        yield _grade_corpus(course, lambda argv: unprivileged.command(argv, home))
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_the_corpus_has_every_kind_of_case() -> None:
@@ -65,6 +99,24 @@ def test_each_case_gets_its_expected_score_and_a_clear_message(
     said = " ".join([q["feedback"] for q in result["questions"]] + result["errors"])
     assert case.says in said, said
     assert "Traceback" not in said
+
+
+def test_the_verdicts_are_the_same_whoever_starts_the_grader(
+    graded: dict[str, Any], graded_as_nobody: dict[str, Any]
+) -> None:
+    def verdicts(run: dict[str, Any]) -> dict[Any, list[tuple[str, float, Any]]]:
+        return {
+            r["student"]: [(q["id"], q["score"], q["mistake"]) for q in r["questions"]]
+            for r in run["results"]
+        }
+
+    assert "every bound holds" in graded_as_nobody["stderr"]
+    assert (graded_as_nobody["course"] / "gradebook.db").stat().st_uid == unprivileged.NOBODY
+    assert verdicts(graded_as_nobody) == verdicts(graded)
+
+
+def test_the_run_says_which_bounds_of_the_sandbox_hold(graded: dict[str, Any]) -> None:
+    assert "sandbox: every bound holds" in graded["stderr"]
 
 
 def test_an_undecodable_student_name_is_refused_and_not_stored(graded: dict[str, Any]) -> None:
@@ -140,3 +192,30 @@ def test_two_runs_at_once_leave_the_gradebook_whole(tmp_path: Path) -> None:
         [str(exe), "grade", str(course / "submitted")], capture_output=True, text=True, check=False
     )
     assert "16 submissions graded already" in again.stdout
+
+
+def test_where_a_bound_does_not_hold_the_run_says_so_and_may_refuse(tmp_path: Path) -> None:
+    """In a user namespace that maps only root, the child cannot take an identity of its own."""
+    if shutil.which("unshare") is None:
+        message = "needs util-linux's unshare (apt-get install util-linux)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from autograder import demo
+    from autograder.samples import answered, submit
+
+    released = corpus.ROOT / "release" / "de" / "minima.ipynb"
+    submit(
+        tmp_path, "anna", "minima", answered(released, demo.answers("minima", "anna")), corpus.WHEN
+    )
+    exe = Path(sys.executable).with_name("autograder")
+    argv = ["unshare", "--user", "--map-root-user", str(exe), "grade", str(tmp_path / "submitted")]
+    refused = subprocess.run(
+        [*argv, "--require-confinement"], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 2, refused.stderr
+    assert "not graded" in refused.stderr and "an unprivileged identity" in refused.stderr
+    assert not (tmp_path / "gradebook.db").exists()
+    warned = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert warned.returncode == 0, warned.stderr
+    assert "do NOT hold" in warned.stderr and "18/18" in warned.stdout
