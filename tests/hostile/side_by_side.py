@@ -27,8 +27,13 @@ from autograder.release import release
 
 ROOT = corpus.ROOT
 BIN = Path(sys.executable).parent
+# what would harm this machine where it succeeds, as it does in a kernel that root runs
 NOT_FOR_NBGRADER = {
-    "fork_bomb": "not run: nbgrader bounds no processes, this would exhaust the machine"
+    "fork_bomb": "not run: nbgrader bounds no processes, this would exhaust the machine",
+    "reboot_and_hostname": "not run: its kernel runs as root, this would rename the machine",
+    "immutable_file": "not run: its kernel runs as root, this would leave a file nobody can delete",
+    "io_uring_and_ptrace": "not run: its kernel may trace its parent, this would stop nbgrader",
+    "i386_fork": "not run: a second kernel process would share the first one's sockets",
 }
 KERNEL_MEMORY = 4 * 1024**3
 CELL_TIMEOUT = 3
