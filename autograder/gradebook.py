@@ -129,8 +129,8 @@ class Gradebook:
         }
 
     @staticmethod
-    def same_time(recorded: datetime | None, moment: datetime) -> bool:
-        return recorded == naive_utc(moment)
+    def same_time(recorded: datetime | None, moment: datetime | None) -> bool:
+        return recorded == (naive_utc(moment) if moment is not None else None)
 
     def record(self, result: Result) -> None:
         """Scores into the grade cells, feedback into the comments, written with the next batch."""
