@@ -56,6 +56,8 @@ class Gradebook:
         from nbgrader.api import Gradebook as NbGradebook
 
         self.course = course.resolve()
+        # a course named for the first time (`grade x.ipynb --course new`) gets its folder
+        self.course.mkdir(parents=True, exist_ok=True)
         self.lang = lang
         self.db_url = db_url
         self.url = db_url or f"sqlite:///{self.course / 'gradebook.db'}"
