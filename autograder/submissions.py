@@ -177,11 +177,10 @@ def _student(home: Path) -> tuple[list[Found], list[Stray]]:
             Found(path, student, assignment, None, home) for assignment, path in placed.items()
         ]
         return refused or [Found(home, student, None, None, home)], []
-    submitted = set(placed.values()) | {_real(p) for p in placed.values()}
+    # a submission's notebook may be a link to another file in the folder: that file is no stray
+    submitted = set(placed.values()) | {_real(p) for p in placed.values()} - {None}
     notebooks, _ = _notebooks(home)
-    strays = [
-        Stray(p, student) for p in notebooks if p not in submitted and _real(p) not in submitted
-    ]
+    strays = [Stray(p, student) for p in notebooks if not {p, _real(p)} & submitted]
     found = []
     for assignment, path in placed.items():
         timestamp, notes = _timestamp_file(path.parent)
