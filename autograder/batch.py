@@ -11,21 +11,23 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from autograder.execution import BOUNDS, Job, Limits, Pool, Run
 from autograder.gradebook import RECORD_ERRORS, Gradebook, Unrecorded
+from autograder.jobs import job
 from autograder.marking import Result, mark, refused
 from autograder.per_student import Variants
 from autograder.references import ASSIGNMENTS, derive_assignment
 from autograder.reports import write_feedback
 from autograder.submissions import (
     Found,
+    Stray,
     Submission,
     SubmissionError,
     find,
-    job,
+    modified,
     printable,
     read,
     valid_student,
@@ -53,20 +55,34 @@ class Options:
 
 @dataclass
 class Graded:
-    """What a run did: the results of the submissions it graded and those it found graded already."""
+    """What a run did with every submission it found: graded (refused ones among them, with why),
+    found graded already, or lost; and the notebooks it ignored, which are none."""
 
+    found: int = 0
     results: list[Result] = field(default_factory=list)
+    refused: int = 0
     skipped: list[Submission] = field(default_factory=list)
+    # results the gradebook or the feedback folder would not take (each said so on stderr), by path
+    unrecorded: dict[str, Result] = field(default_factory=dict)
+    ignored: list[Stray] = field(default_factory=list)
     course: Path | None = None
+
+    @property
+    def lost(self) -> int:
+        """Submissions found that got no result at all."""
+        return self.found - len(self.results) - len(self.skipped)
+
+    @property
+    def whole(self) -> bool:
+        """Every submission found has its result, recorded (or was graded already)."""
+        return not self.lost and not self.unrecorded
 
 
 def course_of(found: Sequence[Found]) -> Path | None:
     """The course directory of an nbgrader tree: the folder that holds `submitted/`."""
     for f in found:
-        if f.student is not None:
-            submitted = f.path.resolve().parents[2]
-            if submitted.name == "submitted":
-                return submitted.parent
+        if f.home is not None:
+            return f.home.parent.resolve().parent
     return None
 
 
@@ -96,9 +112,19 @@ def said_of_confinement(held: dict[str, bool]) -> str:
 
 
 class NothingToGrade(ValueError):
-    """No notebook under the paths given."""
+    """No submission under the paths given (perhaps notebooks that are none)."""
+
+    def __init__(self, ignored: Sequence[Stray] = ()) -> None:
+        super().__init__(len(ignored))
+        self.ignored = list(ignored)
 
     def __str__(self) -> str:
+        if self.ignored:
+            return (
+                f"no submissions under the given paths; {len(self.ignored)} notebooks ignored, "
+                "not at submitted/STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb: "
+                + ", ".join(printable(s.path) for s in self.ignored[:5])
+            )
         return "no notebooks (*.ipynb) under the given paths"
 
 
@@ -109,9 +135,9 @@ def grade(
     announce: Callable[[str], None] | None = None,
 ) -> Graded:
     """Grade every submission under `paths`; `announce` hears which bounds of the sandbox hold."""
-    found = find(paths)
+    found, strays = find(paths)
     if not found:
-        raise NothingToGrade()
+        raise NothingToGrade(strays)
     # the sandbox workers warm up in their own processes while this one prepares
     with Pool(min(options.workers, len(found)), options.limits) as pool:
         held = pool.confinement()
@@ -120,15 +146,24 @@ def grade(
         missing = [name for name, holds in held.items() if not holds]
         if options.limits.confined and missing:
             raise Unconfined(missing)
-        return _grade(found, options, pool, progress)
+        return _grade(found, strays, options, pool, progress)
 
 
 def _grade(
-    found: Sequence[Found], options: Options, pool: Pool, progress: Progress | None
+    found: Sequence[Found],
+    strays: Sequence[Stray],
+    options: Options,
+    pool: Pool,
+    progress: Progress | None,
 ) -> Graded:
     course = options.course or course_of(found)
-    outcome = Graded(course=course)
-    book = Gradebook(course, options.db_url, options.lang or "de", _unrecorded) if course else None
+    outcome = Graded(found=len(found), ignored=list(strays), course=course)
+
+    def unrecorded(refusal: Unrecorded) -> None:
+        _warn_unrecorded(refusal)
+        outcome.unrecorded[refusal.result.path] = refusal.result
+
+    book = Gradebook(course, options.db_url, options.lang or "de", unrecorded) if course else None
     feedback_dir = options.feedback or (course / "feedback" if course else None)
     variants = Variants(course)
     total, count = len(found), 0
@@ -156,11 +191,12 @@ def _grade(
         else:
             assert isinstance(key, Result)
             result = key
+            outcome.refused += 1
         if result is not None:
             if book is not None:
-                _record(book, result)
-            if feedback_dir is not None:
-                _write_feedback(result, feedback_dir)
+                _record(book, result, unrecorded)
+            if feedback_dir is not None and not _write_feedback(result, feedback_dir):
+                outcome.unrecorded[result.path] = result
             outcome.results.append(result)
         if progress is not None:
             progress(count, total)
@@ -212,6 +248,7 @@ def _prepare(
             valid_student(f.student or options.student),
             assignment if assignment in ASSIGNMENTS else None,
             f.timestamp or _modified(f.path),
+            f.notes,
         )
     key = (submission.student, submission.assignment)
     if key in graded_already and Gradebook.same_time(graded_already[key], submission.timestamp):
@@ -228,29 +265,31 @@ def _assignments(found: Sequence[Found], options: Options) -> list[str]:
 
 def _modified(path: Path) -> datetime | None:
     try:
-        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        return modified(path.lstat().st_mtime)
     except OSError:
         return None
 
 
-def _write_feedback(result: Result, folder: Path) -> None:
+def _write_feedback(result: Result, folder: Path) -> bool:
     """The feedback page; a folder that refuses costs this page a warning, not the run."""
     try:
         write_feedback(result, folder)
     except OSError as problem:
         who = f"{result.student}/{result.assignment}"
         print(f"autograder: could not write the feedback of {who}: {problem}", file=sys.stderr)
+        return False
+    return True
 
 
-def _record(book: Gradebook, result: Result) -> None:
+def _record(book: Gradebook, result: Result, unrecorded: Callable[[Unrecorded], None]) -> None:
     """Into the gradebook; a database that refuses costs this record a warning, not the run."""
     try:
         book.record(result)
     except RECORD_ERRORS as problem:  # the assignment could not be entered into the gradebook
-        _unrecorded(Unrecorded(result, problem))
+        unrecorded(Unrecorded(result, problem))
 
 
-def _unrecorded(refused: Unrecorded) -> None:
+def _warn_unrecorded(refused: Unrecorded) -> None:
     who = f"{refused.result.student}/{refused.result.assignment}"
     print(
         f"autograder: could not record {who} in the gradebook: {refused.problem}", file=sys.stderr

@@ -21,7 +21,7 @@ from autograder.notebooks import MissingText
 from autograder.per_student import BadRoster
 from autograder.references import ASSIGNMENTS, UnknownAssignment, exercise, reference
 from autograder.release import ReleaseError
-from autograder.reports import as_json, export, summary, write_whole
+from autograder.reports import as_json, export, summary, tally, write_whole
 from autograder.selfcheck import NotebookError
 from autograder.spec import Kind
 from autograder.variants import BadSecret, MissingSecret
@@ -251,15 +251,32 @@ def _grade(args: argparse.Namespace) -> int:
     print(summary(graded.results))
     if graded.skipped:
         print(f"\n{len(graded.skipped)} submissions graded already (--force grades them again)")
+    counts = tally(
+        found=graded.found,
+        graded=len(graded.results),
+        refused=graded.refused,
+        skipped=len(graded.skipped),
+        unrecorded=len(graded.unrecorded),
+        ignored=graded.ignored,
+    )
+    print(f"\n{counts}")
     if graded.course is not None:
         print(f"\ngradebook and feedback: {graded.course}")
+    written = True
     if args.json:
         try:
             write_whole(args.json, as_json(graded.results))
         except OSError as problem:
             print(f"autograder: could not write {args.json}: {problem}", file=sys.stderr)
-            return 1
-    return 0
+            written = False
+    if not graded.whole:
+        missing = graded.lost + len(graded.unrecorded)
+        print(
+            f"autograder: {missing} submissions without a recorded result; grade again to retry",
+            file=sys.stderr,
+        )
+    # 0 only where every submission found has its result, recorded, and the JSON is written
+    return 0 if graded.whole and written else 1
 
 
 def _progress_bar() -> Callable[[int, int], None]:

@@ -129,15 +129,25 @@ def to_table(answer: Any, columns: tuple[str, ...]) -> np.ndarray:
     found = {_column_key(name): values for name, values in named.items()}
     missing = [c for c in columns if _column_key(c) not in found]
     if missing:
-        if len(found) == len(columns):
-            return to_array(list(zip(*found.values(), strict=True)))
+        if len(found) == len(columns):  # as many columns under other names: read in order
+            return _rows(named)
         raise FormError(
             "columns", {"expected": ", ".join(columns), "got": ", ".join(map(str, named))}
         )
+    return _rows({c: found[_column_key(c)] for c in columns})
+
+
+def _rows(columns: Mapping[str, Any]) -> np.ndarray:
+    """A table's rows from its columns, each a list of values (a single value is no column)."""
+    data = []
+    for name, values in columns.items():
+        try:
+            data.append(list(values))
+        except TypeError:
+            raise FormError("column_values", {"column": name}) from None
     try:
-        data = [list(found[_column_key(c)]) for c in columns]
         rows = list(zip(*data, strict=True))
-    except (TypeError, ValueError):
+    except ValueError:
         raise FormError("ragged") from None
     return to_array(rows)
 

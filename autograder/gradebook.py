@@ -56,6 +56,8 @@ class Gradebook:
         from nbgrader.api import Gradebook as NbGradebook
 
         self.course = course.resolve()
+        # a course named for the first time (`grade x.ipynb --course new`) gets its folder
+        self.course.mkdir(parents=True, exist_ok=True)
         self.lang = lang
         self.db_url = db_url
         self.url = db_url or f"sqlite:///{self.course / 'gradebook.db'}"
@@ -129,8 +131,8 @@ class Gradebook:
         }
 
     @staticmethod
-    def same_time(recorded: datetime | None, moment: datetime) -> bool:
-        return recorded == naive_utc(moment)
+    def same_time(recorded: datetime | None, moment: datetime | None) -> bool:
+        return recorded == (naive_utc(moment) if moment is not None else None)
 
     def record(self, result: Result) -> None:
         """Scores into the grade cells, feedback into the comments, written with the next batch."""

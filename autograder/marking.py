@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ from autograder.grading import Outputs, Verdict, form_verdict, grade_answer
 from autograder.plain import Opaque
 from autograder.references import exercise
 from autograder.spec import Kind, Question
-from autograder.submissions import Submission, SubmissionError, printable
+from autograder.submissions import Note, Submission, SubmissionError, printable
 
 # how the sandbox reports a cell that ran past its bound
 CELL_TIMEOUT = "CellTimeout"
@@ -116,23 +116,24 @@ def mark(
         if index in solution_cells and error.startswith("NotImplementedError"):
             continue
         errors.append(_cell_problem(job, index, error, lang, limits))
+    errors += [_note(n, lang) for n in submission.notes]
     given: dict[str, Any] = {}
     marked = []
     for q in ex.questions:
         qid = f"{ex.name}.{q.name}"
         answer = run.answers.get(q.name)
+        source = None
+        # the boundary: a fault of the grader, in marking or in looking for whose numbers a wrong
+        # answer has, costs one verdict, not the class
         try:
             verdict = _verdict(qid, q, answer, run, job, lang, stopped, variant, given, limits)
-        except (
-            Exception
-        ) as problem:  # the boundary: a fault of the grader costs one verdict, not the class
+            if classmates and not verdict.correct and answer is not None and not answer.missing:
+                source = whose_numbers(qid, q, answer.value, submission.student or "", classmates)
+        except Exception as problem:
             verdict = _grader_fault(qid, problem, lang)
-        source = None
-        if classmates and not verdict.correct and answer is not None and not answer.missing:
-            source = whose_numbers(qid, q, answer.value, submission.student or "", classmates)
         if source is not None:
             verdict = _copied(verdict, lang)
-        marked.append(Marked(verdict, float(q.points), source))
+        marked.append(Marked(_printable(verdict), float(q.points), source))
         if answer is not None and _usable_as_given(q, answer):
             given[q.name] = answer.value
     return Result(
@@ -142,7 +143,7 @@ def mark(
         submission.timestamp,
         lang,
         tuple(marked),
-        tuple(errors),
+        tuple(printable(e) for e in errors),
         run.seconds,
     )
 
@@ -154,9 +155,10 @@ def refused(
     student: str | None = None,
     assignment: str | None = None,
     timestamp: datetime | None = None,
+    notes: Sequence[Note] = (),
 ) -> Result:
     """A submission that could not be run at all: 0 for every question, and why."""
-    text = feedback.message("submission", problem.key, lang, **problem.details)
+    text = printable(feedback.message("submission", problem.key, lang, **problem.details))
     questions: tuple[Marked, ...] = ()
     if assignment is not None:
         head = feedback.message("verdict", "invalid", lang)
@@ -169,7 +171,18 @@ def refused(
             )
             for q in exercise(assignment).questions
         )
-    return Result(student, assignment, path, timestamp, lang, questions, (text,))
+    told = tuple(printable(_note(n, lang)) for n in notes)
+    return Result(student, assignment, path, timestamp, lang, questions, (text, *told))
+
+
+def _note(note: Note, lang: str) -> str:
+    return feedback.message("submission", note.key, lang, **dict(note.details))
+
+
+def _printable(verdict: Verdict) -> Verdict:
+    """The verdict with feedback that every page, file and database can hold: a student's text
+    quoted in it (an error message, a column name) may hold what none can, a lone surrogate."""
+    return replace(verdict, feedback=printable(verdict.feedback))
 
 
 def _verdict(

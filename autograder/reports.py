@@ -17,6 +17,7 @@ from typing import Any
 from autograder import feedback
 from autograder.marking import Marked, Result
 from autograder.references import exercise
+from autograder.submissions import Stray, printable
 
 
 def mark_symbol(m: Marked) -> str:
@@ -60,11 +61,50 @@ def summary(results: Sequence[Result]) -> str:
             lines.append(f"{r.student or '?':<{who}}  {cells}  {r.score:.4g}/{r.max_score:g}")
             lines += [f"{'':<{who}}  ! {e}" for e in r.errors[:3]]
         scores = [r.score for r in group]
-        count = f"{len(group)} submission" + ("s" if len(group) != 1 else "")
+        count = _many(len(group), "submission")
         lines.append(f"{count}, mean {sum(scores) / len(scores):.1f}/{group[0].max_score:g}")
         lines += copy_report(group)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+# the class summary names this many ignored notebooks (a folder may hold thousands)
+LISTED_STRAYS = 20
+
+
+def tally(
+    *,
+    found: int,
+    graded: int,
+    refused: int,
+    skipped: int,
+    unrecorded: int,
+    ignored: Sequence[Stray],
+) -> str:
+    """What became of every submission found, and the notebooks that are none, for the teacher."""
+    lines = []
+    if ignored:
+        lines.append(
+            "ignored (no submission: only submitted/STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb is one):"
+        )
+        for stray in ignored[:LISTED_STRAYS]:
+            whose = f"  (in {printable(stray.student)}'s folder)" if stray.student else ""
+            lines.append(f"  {printable(stray.path)}{whose}")
+        if len(ignored) > LISTED_STRAYS:
+            lines.append(f"  … and {len(ignored) - LISTED_STRAYS} more")
+    lines.append(
+        f"{_many(found, 'submission')} found: {graded - refused} graded, {refused} refused, "
+        f"{skipped} graded already; {_many(len(ignored), 'notebook')} ignored"
+    )
+    if unrecorded:
+        lines.append(f"{_many(unrecorded, 'result')} not recorded (see the warnings above)")
+    if found - graded - skipped:
+        lines.append(f"{_many(found - graded - skipped, 'submission')} without any result")
+    return "\n".join(lines)
+
+
+def _many(count: int, thing: str) -> str:
+    return f"{count} {thing}" + ("s" if count != 1 else "")
 
 
 def copy_report(results: Iterable[Result]) -> list[str]:
