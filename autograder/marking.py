@@ -6,6 +6,7 @@ in the grader's process, through `grade_answer`.
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 from collections.abc import Mapping
@@ -13,13 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
 from autograder import feedback
 from autograder.copies import whose_numbers
+from autograder.deadline import OutOfTime, within
 from autograder.execution import Answer, Job, Limits, Run
 from autograder.forms import FormError, to_array
-from autograder.grading import Outputs, Verdict, form_verdict, grade_answer
+from autograder.grading import ANSWER_SECONDS, Outputs, Verdict, form_verdict, grade_answer
 from autograder.plain import Opaque
 from autograder.references import exercise
 from autograder.spec import Kind, Question
@@ -111,6 +111,8 @@ def mark(
     ex = exercise(submission.assignment)
     stopped = _stopped(run, job, lang, limits)
     errors = [stopped] if stopped else []
+    if run.invalid:
+        errors.append(feedback.message("submission", "invalid_data", lang, count=run.invalid))
     solution_cells = {i for i, c in enumerate(job.cells) if c.question is not None}
     for index, error in sorted(run.cell_errors.items()):
         if index in solution_cells and error.startswith("NotImplementedError"):
@@ -129,7 +131,7 @@ def mark(
             verdict = _grader_fault(qid, problem, lang)
         source = None
         if classmates and not verdict.correct and answer is not None and not answer.missing:
-            source = whose_numbers(qid, q, answer.value, submission.student or "", classmates)
+            source = _whose_numbers(qid, q, answer.value, submission.student or "", classmates)
         if source is not None:
             verdict = _copied(verdict, lang)
         marked.append(Marked(verdict, float(q.points), source))
@@ -144,6 +146,31 @@ def mark(
         tuple(marked),
         tuple(errors),
         run.seconds,
+    )
+
+
+def unmarked(submission: Submission, problem: Exception, lang: str) -> Result:
+    """A submission whose marking failed in the grader: 0 for every question, and why."""
+    who = f"{submission.student}/{submission.assignment}"
+    print(f"autograder: marking {who} failed: {type(problem).__name__}: {problem}", file=sys.stderr)
+    text = feedback.message("submission", "grader_fault", lang)
+    questions = tuple(
+        Marked(
+            Verdict(
+                f"{submission.assignment}.{q.name}", "invalid", 0.0, None, text, "grader_error"
+            ),
+            float(q.points),
+        )
+        for q in exercise(submission.assignment).questions
+    )
+    return Result(
+        submission.student,
+        submission.assignment,
+        printable(submission.path),
+        submission.timestamp,
+        lang,
+        questions,
+        (text,),
     )
 
 
@@ -212,6 +239,18 @@ def _verdict(
     return grade_answer(qid, value, variant, lang, given=dict(given))
 
 
+def _whose_numbers(
+    qid: str, q: Question, answer: Any, own: str, classmates: Mapping[str, Mapping[str, Any]]
+) -> str | None:
+    """The classmate whose numbers the answer is right for, looked for within the answer's bound
+    of time (a whole class of comparisons); none where the bound ends the search."""
+    try:
+        with within(ANSWER_SECONDS):
+            return whose_numbers(qid, q, answer, own, classmates)
+    except OutOfTime:
+        return None
+
+
 def _copied(verdict: Verdict, lang: str) -> Verdict:
     """A classmate's right answer earns nothing, also where parts of it would count as carried
     forward from one's own wrong entries (two variants may share a step's rule)."""
@@ -227,7 +266,7 @@ def _grader_fault(qid: str, problem: Exception, lang: str) -> Verdict:
 
 def _opaque(qid: str, q: Question, value: Opaque, lang: str) -> Verdict:
     if value.tag == "too_large":
-        size = int(np.prod(value.detail)) if isinstance(value.detail, list) else 0
+        size = math.prod(value.detail) if isinstance(value.detail, list) else 0
         return form_verdict(qid, FormError("too_large", {"size": size}), lang)
     if value.tag == "function" and q.kind is not Kind.FUNCTION:
         return form_verdict(qid, FormError("not_numbers", {"type": "function"}), lang)
@@ -253,11 +292,13 @@ def _failed_answer_cell(name: str, run: Run, job: Job) -> str | None:
 
 
 def _usable_as_given(q: Question, answer: Answer) -> bool:
-    """Earlier numeric answers, finite and of any shape, feed the follow-on check of later ones."""
+    """Earlier numeric answers, finite and of the asked number of entries (in any shape), feed the
+    follow-on check of later ones; others cannot be the entries a rule takes, and a derivation from
+    them would cost the grader in proportion to their size."""
     if q.kind not in (Kind.NUMBER, Kind.VECTOR, Kind.MATRIX) or answer.missing:
         return False
     try:
-        return to_array(answer.value).size > 0
+        return to_array(answer.value).size == math.prod(q.shape or ())
     except FormError:
         return False
 
@@ -280,6 +321,8 @@ def _stopped(run: Run, job: Job, lang: str, limits: Limits) -> str | None:
         return feedback.message("submission", "result_too_large", lang, limit=limits.result_bytes)
     if run.status == "worker_lost":
         return feedback.message("submission", "worker_lost", lang)
+    if run.status == "fault":
+        return feedback.message("submission", "grader_fault", lang)
     if run.status == "killed" or run.signal is not None:
         return feedback.message(
             "submission", "killed", lang, cell=cell, reason=_signal_reason(run, lang, limits)
