@@ -99,8 +99,10 @@ class Run:
     cpu_seconds: float = 0.0
     max_rss_kb: int = 0
     output_bytes: int = 0
-    # lines of the child that did not follow the protocol (discarded)
+    # lines of the child that did not follow the protocol (discarded), and lines beyond the most
+    # an honest run sends (not read)
     invalid: int = 0
+    unread: int = 0
     fault: str | None = None
 
 
@@ -226,7 +228,8 @@ def read_run(reply: Any, job: Job) -> Run:
     """The worker's reply as a Run; every line of the child is checked against the protocol first.
 
     A line that fails is discarded and counted in `invalid` (the submission sent it, not the
-    sandbox); the lines beside it still count.
+    sandbox); the lines beside it still count. Lines beyond the most an honest run sends are
+    counted in `unread`.
     """
     fields = protocol.reply_of(reply)
     run = Run(
@@ -243,8 +246,9 @@ def read_run(reply: Any, job: Job) -> Run:
     )
     started: int | None = None
     reported: set[str] = set()
+    # beyond what an honest run sends, lines are not read at all: a flood costs no time
     lines = fields.lines[: expected.max_lines]
-    run.invalid = len(fields.lines) - len(lines)
+    run.unread = len(fields.lines) - len(lines)
     for line in lines:
         try:
             message = protocol.message_of(line, expected, reported)

@@ -61,6 +61,8 @@ SAYS_WHAT_IS_ASKED = frozenset({"columns", "not_formula", "unknown_option", "for
 
 # A student's function gets this long for all the grader's probes together.
 FUNCTION_SECONDS = 10.0
+# What a function raised is named in its feedback this far (an exception's own text is the student's).
+RAISED_TEXT = 120
 # Judging one answer (its form, the comparisons, the mistakes it may be) gets this long, more than
 # a function gets on its probes (so that a slow function is named as one); the grader's own
 # derivations, done once for every later answer, are not counted.
@@ -253,7 +255,7 @@ def reported_outputs(answer: Outputs) -> list[Any]:
     if answer.timeout is not None:
         raise FormError("timeout", {"seconds": answer.timeout})
     return [
-        value if how == "result" else FormError("raised", {"error": str(value)})
+        value if how == "result" else FormError("raised", {"error": str(value)[:RAISED_TEXT]})
         for how, value in answer.results
     ]
 

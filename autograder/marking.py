@@ -327,6 +327,8 @@ def _stopped(run: Run, job: Job, lang: str, limits: Limits) -> str | None:
         return feedback.message(
             "submission", "killed", lang, cell=cell, reason=_signal_reason(run, lang, limits)
         )
+    if run.unread:
+        return feedback.message("submission", "too_many_lines", lang, count=run.unread)
     if not run.completed:
         return feedback.message("submission", "stopped", lang, cell=cell)
     return None

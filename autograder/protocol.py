@@ -36,7 +36,7 @@ MAX_LEVELS = plain.MAX_DEPTH + 3
 # NumPy's own bound on the number of axes.
 MAX_AXES = 64
 # An honest run sends two lines per cell, one per answer and one to say it is done; far more lines
-# than that are not read at all (they are counted as invalid).
+# than that are not read at all (the run counts them as unread).
 LINES_PER_ITEM = 4
 SPARE_LINES = 16
 
