@@ -42,7 +42,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_the_corpus_has_every_kind_of_case() -> None:
     assert len(corpus.CASES) >= 30
-    assert {c.group for c in corpus.CASES} == {
+    assert {c.group for c in corpus.CASES} >= {
         "fool",
         "rob",
         "stall",
