@@ -297,8 +297,9 @@ def _usable_as_given(q: Question, answer: Answer) -> bool:
     them would cost the grader in proportion to their size."""
     if q.kind not in (Kind.NUMBER, Kind.VECTOR, Kind.MATRIX) or answer.missing:
         return False
+    entries = math.prod(q.shape or ())
     try:
-        return to_array(answer.value).size == math.prod(q.shape or ())
+        return to_array(answer.value, limit=entries).size == entries
     except FormError:
         return False
 

@@ -9,6 +9,7 @@ then the pool and the batch, where one job or one marking that fails costs only 
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -313,10 +314,25 @@ def test_an_answer_that_cannot_be_judged_in_time_gets_its_own_verdict(
 
 
 def test_the_bound_stops_a_loop_and_leaves_no_alarm_behind() -> None:
+    handler = signal.getsignal(signal.SIGALRM)
     with pytest.raises(deadline.OutOfTime), deadline.within(0.2):
         while True:
             pass
     time.sleep(0.3)  # an alarm left set would ring here
+    assert signal.getsignal(signal.SIGALRM) is handler
+
+
+def test_the_alarm_ends_its_bound_wherever_it_interrupts() -> None:
+    # the alarm may interrupt the bound's own ending; caught there, no bound may stay in force
+    with deadline.within(0.1):
+        try:
+            while True:
+                pass
+        except deadline.OutOfTime:
+            pass
+        time.sleep(0.3)
+    with deadline.within(5.0):
+        time.sleep(0.3)
 
 
 def test_time_the_grader_spends_on_its_own_work_is_not_counted() -> None:
