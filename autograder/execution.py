@@ -390,9 +390,7 @@ class Pool:
                         return
                     key, job = item
                     results.put((key, None if job is None else self._reported(job)))
-            except (
-                Exception
-            ) as problem:  # the feed itself failed: raised again in the caller's thread
+            except Exception as problem:  # the feed failed: raised in the caller's thread
                 failed.append(problem)
             finally:
                 results.put(None)

@@ -154,22 +154,13 @@ def unmarked(submission: Submission, problem: Exception, lang: str) -> Result:
     who = f"{submission.student}/{submission.assignment}"
     print(f"autograder: marking {who} failed: {type(problem).__name__}: {problem}", file=sys.stderr)
     text = feedback.message("submission", "grader_fault", lang)
-    questions = tuple(
-        Marked(
-            Verdict(
-                f"{submission.assignment}.{q.name}", "invalid", 0.0, None, text, "grader_error"
-            ),
-            float(q.points),
-        )
-        for q in exercise(submission.assignment).questions
-    )
     return Result(
         submission.student,
         submission.assignment,
         printable(submission.path),
         submission.timestamp,
         lang,
-        questions,
+        _nothing_marked(submission.assignment, text, "grader_error"),
         (text,),
     )
 
@@ -187,16 +178,18 @@ def refused(
     questions: tuple[Marked, ...] = ()
     if assignment is not None:
         head = feedback.message("verdict", "invalid", lang)
-        questions = tuple(
-            Marked(
-                Verdict(
-                    f"{assignment}.{q.name}", "invalid", 0.0, None, f"{head} {text}", problem.key
-                ),
-                float(q.points),
-            )
-            for q in exercise(assignment).questions
-        )
+        questions = _nothing_marked(assignment, f"{head} {text}", problem.key)
     return Result(student, assignment, path, timestamp, lang, questions, (text,))
+
+
+def _nothing_marked(assignment: str, text: str, error: str) -> tuple[Marked, ...]:
+    """Every question of the assignment at 0, for the one reason `text` gives."""
+    return tuple(
+        Marked(
+            Verdict(f"{assignment}.{q.name}", "invalid", 0.0, None, text, error), float(q.points)
+        )
+        for q in exercise(assignment).questions
+    )
 
 
 def _verdict(
