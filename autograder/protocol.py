@@ -237,8 +237,9 @@ class _Budget:
             raise TooLarge()
 
 
-# The tags of an encoded value whose body is a text, and the body's limit.
-_TEXT_TAGS = {"formula": MAX_TEXT, "function": 100, "object": 100}
+# The tags of an encoded value whose body is a text (a formula, or the name of a function, of a
+# type, of what was raised while reading the value).
+_TEXT_TAGS = ("formula", "function", "object")
 _NOT_FINITE = ("nan", "inf", "-inf")
 
 
@@ -321,9 +322,14 @@ def _tagged(data: dict[str, Any], level: int, budget: _Budget) -> None:
             _real(part)
     elif keys == {"dict"}:
         pairs = data["dict"]
-        _items(pairs, level, budget)
-        if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+        if not isinstance(pairs, list) or len(pairs) > MAX_ELEMENTS:
             raise InvalidMessage("not a list of key-value pairs")
+        for pair in pairs:
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise InvalidMessage("not a list of key-value pairs")
+            # a key and its value are one level in, as the encoding counts them
+            _check(pair[0], level + 1, budget)
+            _check(pair[1], level + 1, budget)
     elif keys in ({"array", "shape"}, {"complex_array", "shape"}, {"text_array", "shape"}):
         _flat(data, keys, budget)
     elif keys == {"table"}:
@@ -335,9 +341,7 @@ def _tagged(data: dict[str, Any], level: int, budget: _Budget) -> None:
         if not all(type(n) is int and 0 <= n < 2**63 for n in shape):
             raise InvalidMessage("not the shape of a large value")
     elif len(keys) == 1 and tag in _TEXT_TAGS:
-        body = data[tag]
-        if not isinstance(body, str) or len(body) > _TEXT_TAGS[tag]:
-            raise InvalidMessage(f"{tag} is not a text of at most {_TEXT_TAGS[tag]} characters")
+        _text(data[tag], str(tag))
     else:
         raise InvalidMessage("not a form of the encoding")
 
@@ -366,11 +370,11 @@ def _table(table: Any, level: int, budget: _Budget) -> None:
     if not isinstance(table, dict) or set(table) != {"columns", "rows"}:
         raise InvalidMessage("not a table")
     columns, rows = table["columns"], table["rows"]
-    if not isinstance(columns, list) or not all(
-        isinstance(c, str) and len(c) <= 100 for c in columns
-    ):
+    if not isinstance(columns, list):
         raise InvalidMessage("not the columns of a table")
     budget.spend(len(columns))
+    if not all(isinstance(c, str) and len(c) <= 100 for c in columns):
+        raise InvalidMessage("not the columns of a table")
     _items(rows, level, budget)
     if not all(isinstance(r, list) and len(r) == len(columns) for r in rows):
         raise InvalidMessage("rows that do not fit the columns")

@@ -21,8 +21,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
-from autograder import batch, deadline, demo, grade_answer, grading, plain
+from autograder import batch, deadline, demo, grade_answer, grading, plain, protocol
 from autograder.execution import Asked, Cell, Job, Limits, Pool, Run, Worker, read_run
 from autograder.grading import Outputs
 from autograder.references import locate, question_ids
@@ -69,10 +72,10 @@ def assert_honest(run: Run) -> None:
     assert run.cell_errors == {}
 
 
-def deeply(levels: int) -> Any:
+def deeply(levels: int, wrap: Any = lambda v: [v]) -> Any:
     value: Any = 1
     for _ in range(levels):
-        value = [value]
+        value = wrap(value)
     return value
 
 
@@ -187,6 +190,58 @@ def test_a_flood_of_lines_is_not_read_past_what_an_honest_run_sends() -> None:
     run = read_run(reply(*HONEST_START, *HONEST_END, *["{}"] * 1_000_000), JOB)
     assert_honest(run)
     assert run.unread > 900_000
+
+
+HONEST_VALUES: list[tuple[str, Any]] = [
+    ("lists nested 12 deep", deeply(12)),
+    ("tuples nested 12 deep", deeply(12, lambda v: (v,))),
+    ("dicts nested 12 deep", deeply(12, lambda v: {"key": v})),
+    ("a table in lists", [[[[[[pd.DataFrame({"a": [[1, [2]]]})]]]]]]),
+    ("an object array of lists", np.array([[1, 2], [3]], dtype=object)),
+    ("a function", lambda x: x),
+    ("a formula", sp.Symbol("w1") ** 2),
+    ("a matrix of formulas", sp.Matrix([[sp.Symbol("w1"), 1]])),
+    ("a long class name", type("X" * 500, (), {})()),
+    ("100,000 numbers", np.zeros(10**5)),
+    ("complex numbers", np.array([1j, np.nan + 1j])),
+    ("text", np.array(["a", "b"])),
+    ("special floats", [float("nan"), float("inf"), -float("inf"), complex(float("nan"), 1)]),
+]
+
+
+@pytest.mark.parametrize(("what", "value"), HONEST_VALUES, ids=[w for w, _ in HONEST_VALUES])
+def test_every_value_the_sandbox_encodes_passes_the_schema(what: str, value: Any) -> None:
+    data = json.loads(json.dumps(plain.encode(value), allow_nan=False))
+    protocol.value_of(data)
+
+
+plain_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.complex_numbers(),
+        st.text(max_size=8),
+        st.fractions(),
+        hnp.arrays(
+            st.sampled_from([np.float64, np.int8, np.bool_, np.complex128, np.str_]),
+            hnp.array_shapes(max_dims=3, max_side=4),
+        ),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.integers()), inner, max_size=3),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(value=plain_values)
+def test_any_value_the_sandbox_encodes_passes_the_schema(value: Any) -> None:
+    protocol.value_of(json.loads(json.dumps(plain.encode(value), allow_nan=False)))
 
 
 # (a worker reply that is not what a worker sends, the status read from it)
