@@ -17,7 +17,7 @@ from pathlib import Path
 from autograder.execution import BOUNDS, Job, Limits, Pool, Run
 from autograder.gradebook import RECORD_ERRORS, Gradebook, Unrecorded
 from autograder.jobs import job
-from autograder.marking import Result, mark, refused
+from autograder.marking import Result, mark, refused, unmarked
 from autograder.per_student import Variants
 from autograder.references import ASSIGNMENTS, derive_assignment
 from autograder.reports import write_feedback
@@ -175,15 +175,18 @@ def _grade(
             submission, the_job = key
             lang = options.lang or submission.lang or "de"
             started = time.perf_counter()
-            result = mark(
-                submission,
-                the_job,
-                run,
-                lang,
-                options.limits,
-                variants.of(submission.assignment, submission.student),
-                variants.classmates(submission.assignment),
-            )
+            try:
+                result = mark(
+                    submission,
+                    the_job,
+                    run,
+                    lang,
+                    options.limits,
+                    variants.of(submission.assignment, submission.student),
+                    variants.classmates(submission.assignment),
+                )
+            except Exception as problem:  # the boundary: a fault in marking costs one submission
+                result = unmarked(submission, problem, lang)
             result = replace(result, seconds=run.seconds + time.perf_counter() - started)
         elif isinstance(key, Submission):
             outcome.skipped.append(key)

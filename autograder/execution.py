@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder import plain
+from autograder import plain, protocol
 from autograder.oracles import Gradient
 
 SANDBOX = Path(__file__).with_name("sandbox.py")
@@ -93,7 +93,9 @@ class Answer:
 class Run:
     """How one submission's run ended, and the answers it reported before that."""
 
-    status: str  # finished, timeout, killed, result_too_large, worker_lost
+    # finished, timeout, killed, result_too_large, worker_lost (from the worker), or fault: running
+    # the job failed in the grader itself (`fault` says how)
+    status: str
     answers: dict[str, Answer] = field(default_factory=dict)
     cell_errors: dict[int, str] = field(default_factory=dict)
     # the cell that was running when the run ended early (None if every cell ran)
@@ -104,6 +106,11 @@ class Run:
     cpu_seconds: float = 0.0
     max_rss_kb: int = 0
     output_bytes: int = 0
+    # lines of the child that did not follow the protocol (discarded), and lines beyond the most
+    # an honest run sends (not read)
+    invalid: int = 0
+    unread: int = 0
+    fault: str | None = None
 
 
 def student_path() -> list[str]:
@@ -210,7 +217,12 @@ class Worker:
                     raise WorkerLost("the sandbox ended")
                 self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
-        reply: dict[str, Any] = json.loads(line)
+        try:
+            reply = json.loads(line)
+        except (ValueError, RecursionError):
+            raise WorkerLost("the sandbox sent a reply that is not JSON") from None
+        if not isinstance(reply, dict):
+            raise WorkerLost("the sandbox sent a reply that is not an object")
         return reply
 
     def close(self) -> None:
@@ -239,65 +251,54 @@ def _argument(value: Any) -> Any:
     return plain.encode(value)
 
 
-def read_run(reply: dict[str, Any], job: Job) -> Run:
-    """The worker's reply as a Run; the child's lines are untrusted and read as plain data only."""
+def read_run(reply: Any, job: Job) -> Run:
+    """The worker's reply as a Run; every line of the child is checked against the protocol first.
+
+    A line that fails is discarded and counted in `invalid` (the submission sent it, not the
+    sandbox); the lines beside it still count. Lines beyond the most an honest run sends are
+    counted in `unread`.
+    """
+    fields = protocol.reply_of(reply)
     run = Run(
-        status=str(reply.get("status", "worker_lost")),
-        signal=reply.get("signal"),
-        seconds=float(reply.get("seconds", 0.0)),
-        cpu_seconds=float(reply.get("cpu_seconds", 0.0)),
-        max_rss_kb=int(reply.get("max_rss_kb", 0)),
-        output_bytes=int(reply.get("output_bytes", 0)),
+        status=fields.status,
+        signal=fields.signal,
+        seconds=fields.seconds,
+        cpu_seconds=fields.cpu_seconds,
+        max_rss_kb=fields.max_rss_kb,
+        output_bytes=fields.output_bytes,
     )
-    asked = {a.name for a in job.answers}
+    expected = protocol.Expected(
+        len(job.cells),
+        {a.name: None if a.probes is None else len(a.probes) for a in job.answers},
+    )
     started: int | None = None
-    for line in reply.get("lines", []):
+    reported: set[str] = set()
+    # beyond what an honest run sends, lines are not read at all: a flood costs no time
+    lines = fields.lines[: expected.max_lines]
+    run.unread = len(fields.lines) - len(lines)
+    for line in lines:
         try:
-            message = json.loads(line)
-        except (ValueError, RecursionError):
+            message = protocol.message_of(line, expected, reported)
+        except protocol.InvalidMessage:
+            run.invalid += 1
             continue
-        if not isinstance(message, dict):
-            continue
-        if message.get("done") is True:
+        if isinstance(message, protocol.Done):
             run.completed = True
-        elif "cell" in message and isinstance(message["cell"], int):
-            if message.get("started"):
-                started = message["cell"]
-            elif isinstance(message.get("error"), str):
-                run.cell_errors[message["cell"]] = message["error"][:300]
-        elif message.get("answer") in asked:
-            run.answers[message["answer"]] = _answer(message)
+        elif isinstance(message, protocol.Started):
+            started = message.cell
+        elif isinstance(message, protocol.CellFailed):
+            run.cell_errors[message.cell] = message.error[:300]
+        else:
+            reported.add(message.name)
+            run.answers[message.name] = Answer(
+                message.value,
+                missing=message.missing,
+                outputs=None if message.outputs is None else list(message.outputs),
+                timeout=message.timeout,
+            )
     if not run.completed:
         run.stopped_in = started
     return run
-
-
-def _answer(message: dict[str, Any]) -> Answer:
-    value = message.get("value")
-    if value == {"missing": True}:
-        return Answer(None, missing=True)
-    answer = Answer(_decoded(value))
-    outputs = message.get("outputs")
-    if isinstance(outputs, dict) and isinstance(outputs.get("timeout"), int | float):
-        answer.timeout = float(outputs["timeout"])
-    elif isinstance(outputs, list):
-        answer.outputs = [_output(o) for o in outputs]
-    return answer
-
-
-def _output(entry: Any) -> tuple[str, Any]:
-    if isinstance(entry, dict) and "result" in entry:
-        return ("result", _decoded(entry["result"]))
-    if isinstance(entry, dict) and isinstance(entry.get("raised"), str):
-        return ("raised", entry["raised"][:120])
-    return ("raised", "no result")
-
-
-def _decoded(value: Any) -> Any:
-    try:
-        return plain.decode(value)
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError):
-        return plain.Opaque("object", "unreadable")
 
 
 class Pool:
@@ -366,22 +367,40 @@ class Pool:
             w.close()
 
     def run(self, job: Job) -> Run:
+        """The job on an idle worker. A worker lost on it is replaced and the job runs once more, on
+        another; a job that fails the worker's protocol in the grader is reported as a fault."""
         self._ready()
+        for _ in range(2):
+            try:
+                worker = self.idle.get(timeout=STARTUP_SECONDS)
+            except queue.Empty:
+                return Run(status="worker_lost")
+            try:
+                reply = worker.run(job, self.limits)
+            except WorkerLost:
+                self._replace(worker)
+                continue
+            except Exception as problem:  # whatever broke, the worker is in an unknown state
+                self._replace(worker)
+                return _fault(problem)
+            self.idle.put(worker)
+            return read_run(reply, job)
+        return Run(status="worker_lost")
+
+    def _replace(self, worker: Worker) -> None:
+        with self.lock:
+            if worker in self.all:
+                self.all.remove(worker)
+        worker.kill()
+        self._start_one()
+
+    def _reported(self, job: Job) -> Run:
+        """The job's run; a fault of the grader in running it is that job's result, so that the
+        thread serving the pool goes on with the next job."""
         try:
-            worker = self.idle.get(timeout=STARTUP_SECONDS)
-        except queue.Empty:
-            return Run(status="worker_lost")
-        try:
-            reply = worker.run(job, self.limits)
-        except (WorkerLost, ValueError):
-            with self.lock:
-                if worker in self.all:
-                    self.all.remove(worker)
-            worker.kill()
-            self._start_one()
-            return Run(status="worker_lost")
-        self.idle.put(worker)
-        return read_run(reply, job)
+            return self.run(job)
+        except Exception as problem:  # the boundary: one job's failure is that job's Run
+            return _fault(problem)
 
     def map(
         self, jobs: Iterable[tuple[Any, Job | None]], done: Callable[[Any, Run | None], None]
@@ -395,6 +414,7 @@ class Pool:
         feed = iter(jobs)
         feed_lock = threading.Lock()
         results: queue.Queue[tuple[Any, Run | None] | None] = queue.Queue(maxsize=4 * self.size)
+        failed: list[Exception] = []
 
         def serve() -> None:
             try:
@@ -404,7 +424,9 @@ class Pool:
                     if item is None:
                         return
                     key, job = item
-                    results.put((key, None if job is None else self.run(job)))
+                    results.put((key, None if job is None else self._reported(job)))
+            except Exception as problem:  # the feed failed: raised in the caller's thread
+                failed.append(problem)
             finally:
                 results.put(None)
 
@@ -420,3 +442,13 @@ class Pool:
                 done(*item)
         for t in threads:
             t.join()
+        if failed:
+            raise failed[0]
+
+
+def _fault(problem: Exception) -> Run:
+    print(
+        f"autograder: running a submission failed: {type(problem).__name__}: {problem}",
+        file=sys.stderr,
+    )
+    return Run(status="fault", fault=f"{type(problem).__name__}: {str(problem)[:200]}")

@@ -19,6 +19,15 @@ from autograder.plain import Opaque
 
 # Far more than any question asks for; bigger answers are refused before they are copied.
 MAX_ELEMENTS = 100_000
+# An answer may have this many times the entries asked for (a slip's extra rows, a transposed
+# table), and at least FEW entries, before it is refused as too large without reading them.
+SLACK = 16
+FEW = 1000
+# A choice names an option by a short key or label, or a few of its parts ("5, w22").
+CHOICE_TEXT = 200
+CHOICE_PARTS = 16
+# A formula given as a SymPy expression: beyond this many parts it is not even printed.
+MAX_FORMULA_PARTS = 1000
 
 
 class FormError(Exception):
@@ -37,10 +46,11 @@ def unanswered(answer: Any) -> bool:
     return answer is None or answer is Ellipsis or answer is NotImplemented
 
 
-def to_array(answer: Any, finite: bool = True) -> np.ndarray:
+def to_array(answer: Any, finite: bool = True, limit: int = MAX_ELEMENTS) -> np.ndarray:
     """Any numeric answer as a float64 array, or a FormError (not numbers, complex, NaN/inf, …).
 
     With `finite=False`, NaN and inf pass (a function's output is judged, not refused, for them).
+    An answer of more than `limit` entries is refused before any entry is read one by one.
     """
     if unanswered(answer):
         raise FormError("unanswered")
@@ -51,13 +61,13 @@ def to_array(answer: Any, finite: bool = True) -> np.ndarray:
         answer = _numeral(answer)
     if isinstance(answer, Mapping) or (callable(answer) and not hasattr(answer, "__array__")):
         raise FormError("not_numbers", {"type": type(answer).__name__})
-    if isinstance(answer, Sequence | np.ndarray) and _size_hint(answer) > MAX_ELEMENTS:
+    if isinstance(answer, Sequence | np.ndarray) and _size_hint(answer) > limit:
         raise FormError("too_large", {"size": _size_hint(answer)})
     try:
         array = np.asarray(answer)
     except Exception:  # a ragged list, or an object whose __array__ lies
         array = _numbers_of_one_entry(answer)
-    if array.size > MAX_ELEMENTS:
+    if array.size > limit:
         raise FormError("too_large", {"size": int(array.size)})
     if array.dtype == object or array.dtype.kind in "US":
         array = _objects_to_numbers(array)
@@ -78,7 +88,9 @@ def to_array(answer: Any, finite: bool = True) -> np.ndarray:
     return array
 
 
-def to_output(result: Any, parts: int = 1) -> np.ndarray | tuple[np.ndarray, ...]:
+def to_output(
+    result: Any, parts: int = 1, limit: int = MAX_ELEMENTS
+) -> np.ndarray | tuple[np.ndarray, ...]:
     """What a function returned on one probe, as compared: a float array (NaN allowed), or for a
     function asked to return `parts` results (W_new, b_new) a tuple of them.
 
@@ -89,7 +101,7 @@ def to_output(result: Any, parts: int = 1) -> np.ndarray | tuple[np.ndarray, ...
         raise FormError("returned_none")
     if parts == 1:
         try:
-            return to_array(result, finite=False)
+            return to_array(result, finite=False, limit=limit)
         except FormError as problem:
             # `return grad, loss`: a tuple of results that do not make one array
             several = isinstance(result, tuple) and 1 < len(result) <= 8
@@ -103,7 +115,14 @@ def to_output(result: Any, parts: int = 1) -> np.ndarray | tuple[np.ndarray, ...
         raise FormError("parts", {"expected": parts, "got": 1})
     if len(results) != parts:
         raise FormError("parts", {"expected": parts, "got": len(results)})
-    return tuple(to_array(part, finite=False) for part in results)
+    return tuple(to_array(part, finite=False, limit=limit) for part in results)
+
+
+def most_entries(shape: tuple[int, ...] | None) -> int:
+    """The most entries an answer of this asked shape may have before it is refused unread."""
+    if shape is None:
+        return MAX_ELEMENTS
+    return min(MAX_ELEMENTS, max(FEW, SLACK * math.prod(shape)))
 
 
 def to_shape(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -115,7 +134,7 @@ def to_shape(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     raise FormError("shape", {"expected": _shape_text(shape), "got": _shape_text(array.shape)})
 
 
-def to_table(answer: Any, columns: tuple[str, ...]) -> np.ndarray:
+def to_table(answer: Any, columns: tuple[str, ...], limit: int = MAX_ELEMENTS) -> np.ndarray:
     """A table as a float array with the asked columns in order.
 
     A DataFrame or a dict is read by column name (case, spaces and underscores do not matter;
@@ -123,33 +142,38 @@ def to_table(answer: Any, columns: tuple[str, ...]) -> np.ndarray:
     """
     if unanswered(answer):
         raise FormError("unanswered")
+    if (type(answer).__module__ or "").startswith("pandas") and np.size(answer) > limit:
+        raise FormError("too_large", {"size": int(np.size(answer))})
     named = _by_name(answer)
     if named is None:
-        return to_array(answer)
+        return to_array(answer, limit=limit)
+    size = sum(max(_size_hint(values), 1) for values in named.values())
+    if size > limit:
+        raise FormError("too_large", {"size": size})
     found = {_column_key(name): values for name, values in named.items()}
     missing = [c for c in columns if _column_key(c) not in found]
     if missing:
         if len(found) == len(columns):  # as many columns under other names: read in order
-            return _rows(named)
-        raise FormError(
-            "columns", {"expected": ", ".join(columns), "got": ", ".join(map(str, named))}
-        )
-    return _rows({c: found[_column_key(c)] for c in columns})
+            return _rows(named, limit)
+        got = ", ".join(_short(str(n), 20) for n in list(named)[:12])
+        got += ", …" if len(named) > 12 else ""
+        raise FormError("columns", {"expected": ", ".join(columns), "got": got})
+    return _rows({c: found[_column_key(c)] for c in columns}, limit)
 
 
-def _rows(columns: Mapping[str, Any]) -> np.ndarray:
+def _rows(columns: Mapping[str, Any], limit: int) -> np.ndarray:
     """A table's rows from its columns, each a list of values (a single value is no column)."""
     data = []
     for name, values in columns.items():
         try:
             data.append(list(values))
         except TypeError:
-            raise FormError("column_values", {"column": name}) from None
+            raise FormError("column_values", {"column": _short(name, 20)}) from None
     try:
         rows = list(zip(*data, strict=True))
     except ValueError:
         raise FormError("ragged") from None
-    return to_array(rows)
+    return to_array(rows, limit=limit)
 
 
 def _by_name(answer: Any) -> dict[str, Any] | None:
@@ -170,16 +194,20 @@ def to_choice(answer: Any) -> str:
     if unanswered(answer):
         raise FormError("unanswered")
     answer = _unwrap(answer)
-    if isinstance(answer, np.ndarray) and answer.size <= 16:
+    if isinstance(answer, np.ndarray) and answer.size <= CHOICE_PARTS:
         answer = answer.tolist()
     if isinstance(answer, list | tuple):
+        if len(answer) > CHOICE_PARTS:
+            raise FormError("too_large", {"size": len(answer)})
         parts = [_choice_part(v) for v in answer]
     else:
         parts = [_choice_part(answer)]
     return ",".join(p.strip() for part in parts for p in part.split(","))
 
 
-def to_expression_text(answer: Any) -> str:
+def to_expression_text(answer: Any, parts: int = MAX_FORMULA_PARTS) -> str:
+    """A formula as text; a SymPy expression of more than `parts` parts is refused before it is
+    printed (printing a huge one is itself the cost)."""
     if unanswered(answer):
         raise FormError("unanswered")
     if isinstance(answer, str):
@@ -187,18 +215,44 @@ def to_expression_text(answer: Any) -> str:
     import sympy as sp
 
     if isinstance(answer, sp.Basic):
+        size, depth = formula_size(answer, parts)
+        if size > parts:
+            raise FormError("formula_too_complex", {"nodes": parts, "depth": depth})
         return sp.sstr(answer)
     raise FormError("not_formula", {"type": type(answer).__name__})
+
+
+def formula_size(expr: Any, limit: int) -> tuple[int, int]:
+    """The parts of a SymPy expression and their deepest nesting, counted up to `limit` parts
+    (without recursion, so a deep expression costs no more than a flat one)."""
+    parts, deepest = 0, 0
+    stack = [(expr, 1)]
+    while stack and parts <= limit:
+        node, depth = stack.pop()
+        parts += 1
+        deepest = max(deepest, depth)
+        stack.extend((a, depth + 1) for a in node.args)
+    return parts, deepest
 
 
 def _choice_part(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         raise FormError("boolean")
-    if isinstance(value, numbers.Real) and float(value).is_integer():
+    if isinstance(value, numbers.Real) and _whole(value):
         return str(int(float(value)))
     if isinstance(value, str):
+        if len(value) > CHOICE_TEXT:
+            raise FormError("too_long", {"length": len(value), "limit": CHOICE_TEXT})
         return value.strip().lower()
     raise FormError("not_option", {"type": type(value).__name__})
+
+
+def _whole(value: numbers.Real) -> bool:
+    """A whole number an option can name (no integer beyond floats, no NaN or inf)."""
+    try:
+        return math.isfinite(float(value)) and float(value).is_integer()
+    except (OverflowError, ValueError, TypeError):
+        return False
 
 
 def _unwrap(answer: Any) -> Any:
@@ -206,7 +260,7 @@ def _unwrap(answer: Any) -> Any:
     what the sandbox could only name (an object, a huge value) as the FormError it is."""
     if isinstance(answer, Opaque):
         if answer.tag == "too_large" and isinstance(answer.detail, list):
-            raise FormError("too_large", {"size": int(np.prod(answer.detail))})
+            raise FormError("too_large", {"size": math.prod(answer.detail)})
         named = answer.detail if answer.tag == "object" else answer.tag
         raise FormError("not_numbers", {"type": str(named)[:60]})
     module = type(answer).__module__ or ""

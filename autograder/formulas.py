@@ -7,8 +7,11 @@ by simplifying the difference in a forked child that is killed when its time is 
 from __future__ import annotations
 
 import io
+import math
 import multiprocessing
 import re
+import resource
+import signal
 import tokenize
 from functools import lru_cache
 from typing import Any
@@ -22,10 +25,15 @@ from sympy.parsing.sympy_parser import (
     standard_transformations,
 )
 
-from autograder.forms import FormError
+from autograder.forms import FormError, formula_size
 from autograder.spec import Tolerance
 
 MAX_LENGTH = 400
+# A formula for these questions has a few dozen parts; far more is refused before any work on it.
+MAX_PARTS = 200
+MAX_NESTING = 24
+# What the child of `bounded` may allocate beyond what it shares with the grader when forked.
+BOUNDED_MEMORY = 1024**3
 FUNCTIONS = {
     "exp": sp.exp,
     "log": sp.log,
@@ -72,6 +80,9 @@ def parse_formula(text: str, variables: tuple[str, ...]) -> sp.Expr:
         raise FormError("formula_syntax", {"text": text[:60]}) from None
     if not isinstance(expr, sp.Expr):
         raise FormError("formula_syntax", {"text": text[:60]})
+    parts, depth = formula_size(expr, MAX_PARTS)
+    if parts > MAX_PARTS or depth > MAX_NESTING:
+        raise FormError("formula_too_complex", {"nodes": MAX_PARTS, "depth": MAX_NESTING})
     return expr
 
 
@@ -143,8 +154,17 @@ def values_at_points(expr: sp.Expr, variables: tuple[str, ...]) -> tuple[float |
 
 
 def _evaluate(expr: sp.Expr, point: dict[str, sp.Float]) -> float | None:
-    """The value at a point given by variable names (whatever assumptions the symbols carry)."""
+    """The value at a point given by variable names (whatever assumptions the symbols carry).
+
+    The formula is first worked out in double precision, part by part: where a part is no finite
+    double (exp(exp(exp(9))), 9**9**9), the value is undefined there, and SymPy never starts on
+    numbers whose size alone would take it minutes. The value itself comes from SymPy, to 30 digits.
+    """
     values = {s: point[s.name] for s in expr.free_symbols if s.name in point}
+    try:
+        _in_doubles(expr, {s: float(v) for s, v in values.items()})
+    except _NoDouble:
+        return None
     try:
         value = complex(expr.evalf(30, subs=values))
     except (TypeError, ValueError, OverflowError, ZeroDivisionError):
@@ -152,6 +172,63 @@ def _evaluate(expr: sp.Expr, point: dict[str, sp.Float]) -> float | None:
     if value.imag != 0 or not np.isfinite(value.real):
         return None
     return value.real
+
+
+class _NoDouble(ArithmeticError):
+    """A part of a formula that has no finite value in double precision at a point."""
+
+
+_IN_DOUBLES: dict[Any, Any] = {
+    sp.exp: math.exp,
+    sp.log: math.log,
+    sp.sin: math.sin,
+    sp.cos: math.cos,
+    sp.tanh: math.tanh,
+    sp.Abs: abs,
+    sp.Max: max,
+    sp.Min: min,
+}
+
+
+def _in_doubles(expr: sp.Basic, values: dict[sp.Basic, float]) -> float | None:
+    """The formula's value in double precision; _NoDouble where a part overflows or leaves the real
+    numbers, None where the formula holds what this does not compute (a reference's Piecewise)."""
+    if expr in values:
+        return values[expr]
+    if expr.is_Number or expr.is_NumberSymbol:
+        x = _double(expr)
+    else:
+        args = [_in_doubles(a, values) for a in expr.args]
+        if any(a is None for a in args):
+            return None
+        try:
+            combined = _combined(expr, [a for a in args if a is not None])
+        except (OverflowError, ValueError, ZeroDivisionError):
+            raise _NoDouble() from None
+        if combined is None:
+            return None
+        x = combined
+    if not math.isfinite(x):
+        raise _NoDouble()
+    return x
+
+
+def _double(number: sp.Basic) -> float:
+    try:
+        return float(number)
+    except (OverflowError, TypeError):  # an integer beyond doubles, or zoo
+        raise _NoDouble() from None
+
+
+def _combined(expr: sp.Basic, args: list[float]) -> float | None:
+    if expr.is_Add:
+        return math.fsum(args)
+    if expr.is_Mul:
+        return math.prod(args)
+    if expr.is_Pow:
+        return math.pow(args[0], args[1])
+    function = _IN_DOUBLES.get(expr.func)
+    return None if function is None else float(function(*args))
 
 
 def equivalent(
@@ -175,20 +252,42 @@ def _simplifies_to_zero(difference: sp.Expr) -> bool:
 
 
 def bounded(function: Any, args: tuple[Any, ...], seconds: float) -> Any:
-    """Run `function(*args)` in a forked child; None when it does not finish in time."""
+    """Run `function(*args)` in a forked child bounded in time and memory; None when it does not
+    finish in time, runs out of memory or ends without a result."""
     context = multiprocessing.get_context("fork")
     parent, child = context.Pipe(duplex=False)
+    ceiling = _address_space() + BOUNDED_MEMORY
 
     def run() -> None:
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        soft = ceiling if hard == resource.RLIM_INFINITY else min(ceiling, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
         try:
             child.send(function(*args))
-        except Exception:
+        except Exception:  # the child's failure, MemoryError included, is no result
             child.send(None)
 
     process = context.Process(target=run, daemon=True)
-    process.start()
+    # the alarm of an answer's time bound is held while the child starts: raised in between, it
+    # would leave a child that nobody ends
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     child.close()
-    result = parent.recv() if parent.poll(seconds) else None
-    process.kill()
-    process.join()
-    return result
+    try:
+        return parent.recv() if parent.poll(seconds) else None
+    except EOFError:  # the child ended without sending (killed by the kernel, say)
+        return None
+    finally:
+        process.kill()
+        process.join()
+        parent.close()
+
+
+def _address_space() -> int:
+    """The bytes of address space this process has now (the child starts with as much)."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        pages = int(statm.read().split()[0])
+    return pages * resource.getpagesize()

@@ -24,8 +24,10 @@ from autograder.compare import (
     compare_outputs,
     in_set,
 )
+from autograder.deadline import OutOfTime, excluded, within
 from autograder.forms import (
     FormError,
+    most_entries,
     to_array,
     to_choice,
     to_expression_text,
@@ -59,6 +61,12 @@ SAYS_WHAT_IS_ASKED = frozenset({"columns", "not_formula", "unknown_option", "for
 
 # A student's function gets this long for all the grader's probes together.
 FUNCTION_SECONDS = 10.0
+# What a function raised is named in its feedback this far (an exception's own text is the student's).
+RAISED_TEXT = 120
+# Judging one answer (its form, the comparisons, the mistakes it may be) gets this long, more than
+# a function gets on its probes (so that a slow function is named as one); the grader's own
+# derivations, done once for every later answer, are not counted.
+ANSWER_SECONDS = 2 * FUNCTION_SECONDS
 
 
 @dataclass(frozen=True)
@@ -103,15 +111,35 @@ def grade_answer(
     variant: Mapping[str, Any] | None = None,
     lang: str = "en",
     given: Mapping[str, Any] | None = None,
+    seconds: float = ANSWER_SECONDS,
 ) -> Verdict:
     """Grade what a student assigned for question `qid` (e.g. "minima.argmin_L1").
 
     `given` holds the student's answers to earlier questions of the same assignment: a wrong answer
     that follows from them by the right rule is named as a follow-on error ("carried").
+    Judging the answer is bounded: an answer that takes longer than `seconds` to judge (on the main
+    thread) gets the verdict that it could not be judged in that time, and no points.
     """
     lang = feedback.check_language(lang)
     _, q = locate(qid)
     ref = reference(qid, variant)
+    try:
+        with within(seconds):
+            return _judged(qid, q, answer, ref, variant, lang, given)
+    except OutOfTime:
+        text = feedback.message("verdict", "not_judged", lang, seconds=f"{seconds:g}")
+        return Verdict(qid, "invalid", 0.0, None, text, "not_judged")
+
+
+def _judged(
+    qid: str,
+    q: Question,
+    answer: Any,
+    ref: Reference,
+    variant: Mapping[str, Any] | None,
+    lang: str,
+    given: Mapping[str, Any] | None,
+) -> Verdict:
     try:
         canonical = canonical_answer(q, answer, ref)
     except FormError as problem:
@@ -149,7 +177,8 @@ def is_right(qid: str, answer: Any, variant: Mapping[str, Any] | None = None) ->
     """Whether `answer` is right for a variant, without looking for the mistake it may be: how the
     grader asks whether a wrong answer is right for a classmate's numbers."""
     _, q = locate(qid)
-    ref = reference(qid, variant)
+    with excluded():
+        ref = reference(qid, variant)
     try:
         canonical = canonical_answer(q, answer, ref)
         return judge(q, canonical, ref.target).correct or _an_alternative(q, canonical, ref)
@@ -173,9 +202,9 @@ def _by_hand(q: Question) -> Question:
 def canonical_answer(q: Question, answer: Any, ref: Reference) -> Any:
     """The answer in its kind's canonical form (a FormError when it cannot have one)."""
     if q.kind in (Kind.NUMBER, Kind.VECTOR, Kind.MATRIX, Kind.POINT_IN_SET):
-        return to_array(answer)
+        return to_array(answer, limit=most_entries(q.shape))
     if q.kind is Kind.TABLE:
-        return to_table(answer, q.columns)
+        return to_table(answer, q.columns, most_entries(q.shape))
     if q.kind is Kind.EXPRESSION:
         return parse_formula(to_expression_text(answer), q.variables)
     if q.kind is Kind.CHOICE:
@@ -226,7 +255,7 @@ def reported_outputs(answer: Outputs) -> list[Any]:
     if answer.timeout is not None:
         raise FormError("timeout", {"seconds": answer.timeout})
     return [
-        value if how == "result" else FormError("raised", {"error": str(value)})
+        value if how == "result" else FormError("raised", {"error": str(value)[:RAISED_TEXT]})
         for how, value in answer.results
     ]
 
@@ -235,8 +264,10 @@ def _as_compared(result: Any, expected: Any) -> Any:
     """One probe's result in the structure of the expected one, or the FormError that says why not."""
     if isinstance(result, FormError):
         return result
+    parts = expected if isinstance(expected, tuple) else (expected,)
+    limit = most_entries((sum(int(np.size(p)) for p in parts),))
     try:
-        return to_output(result, len(expected) if isinstance(expected, tuple) else 1)
+        return to_output(result, len(parts) if isinstance(expected, tuple) else 1, limit)
     except FormError as problem:
         return problem
 
@@ -287,15 +318,19 @@ def _recognise(
     assignment = qid.partition(".")[0]
     earlier = {k: v for k, v in (given or {}).items() if k != q.name}
     follows = _following(qid, q, variant, earlier) if earlier else None
+    with excluded():
+        singles = mistake_targets(qid, variant)
     for lenient in (False, True):
-        named = _fitting(q, canonical, mistake_targets(qid, variant), lenient)
+        named = _fitting(q, canonical, singles, lenient)
         if named:
             return _named(qid, assignment, named, lang)
         if follows is not None and _matches(q, canonical, follows, lenient):
             source = ", ".join(sorted(earlier))
             text = feedback.mistake_text(assignment, "carried", lang, source=source)
             return Verdict(qid, "wrong", 0.0, "carried", text)
-        named = _fitting(q, canonical, named_pairs(qid, variant), lenient)
+        with excluded():
+            pairs = named_pairs(qid, variant)
+        named = _fitting(q, canonical, pairs, lenient)
         if named:
             return _named(qid, assignment, named, lang)
     return None
@@ -387,11 +422,14 @@ def _carried_forward(
     rule, earns its share (error carried forward); the feedback names where the first error is.
     """
     assignment = qid.partition(".")[0]
-    rules = [steps(assignment, variant).get(q.name)]
-    if rules[0] is None or not isinstance(canonical, np.ndarray) or q.shape is None:
+    if not isinstance(canonical, np.ndarray) or q.shape is None:
         return None
-    if q.rounding is not None:
-        rules.append(steps(assignment, variant, Slip(rounding=q.rounding)).get(q.name))
+    with excluded():
+        rules = [steps(assignment, variant).get(q.name)]
+        if rules[0] is not None and q.rounding is not None:
+            rules.append(steps(assignment, variant, Slip(rounding=q.rounding)).get(q.name))
+    if rules[0] is None:
+        return None
     try:
         answer = to_shape(canonical, q.shape)
     except FormError:

@@ -6,6 +6,7 @@ in the grader's process, through `grade_answer`.
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -13,13 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
 from autograder import feedback
 from autograder.copies import whose_numbers
+from autograder.deadline import OutOfTime, within
 from autograder.execution import Answer, Job, Limits, Run
 from autograder.forms import FormError, to_array
-from autograder.grading import Outputs, Verdict, form_verdict, grade_answer
+from autograder.grading import ANSWER_SECONDS, Outputs, Verdict, form_verdict, grade_answer
 from autograder.plain import Opaque
 from autograder.references import exercise
 from autograder.spec import Kind, Question
@@ -111,6 +111,8 @@ def mark(
     ex = exercise(submission.assignment)
     stopped = _stopped(run, job, lang, limits)
     errors = [stopped] if stopped else []
+    if run.invalid:
+        errors.append(feedback.message("submission", "invalid_data", lang, count=run.invalid))
     solution_cells = {i for i, c in enumerate(job.cells) if c.question is not None}
     for index, error in sorted(run.cell_errors.items()):
         if index in solution_cells and error.startswith("NotImplementedError"):
@@ -128,7 +130,7 @@ def mark(
         try:
             verdict = _verdict(qid, q, answer, run, job, lang, stopped, variant, given, limits)
             if classmates and not verdict.correct and answer is not None and not answer.missing:
-                source = whose_numbers(qid, q, answer.value, submission.student or "", classmates)
+                source = _whose_numbers(qid, q, answer.value, submission.student or "", classmates)
         except Exception as problem:
             verdict = _grader_fault(qid, problem, lang)
         if source is not None:
@@ -148,6 +150,22 @@ def mark(
     )
 
 
+def unmarked(submission: Submission, problem: Exception, lang: str) -> Result:
+    """A submission whose marking failed in the grader: 0 for every question, and why."""
+    who = f"{submission.student}/{submission.assignment}"
+    print(f"autograder: marking {who} failed: {type(problem).__name__}: {problem}", file=sys.stderr)
+    text = feedback.message("submission", "grader_fault", lang)
+    return Result(
+        submission.student,
+        submission.assignment,
+        printable(submission.path),
+        submission.timestamp,
+        lang,
+        _nothing_marked(submission.assignment, text, "grader_error"),
+        (text,),
+    )
+
+
 def refused(
     path: str,
     problem: SubmissionError,
@@ -162,15 +180,7 @@ def refused(
     questions: tuple[Marked, ...] = ()
     if assignment is not None:
         head = feedback.message("verdict", "invalid", lang)
-        questions = tuple(
-            Marked(
-                Verdict(
-                    f"{assignment}.{q.name}", "invalid", 0.0, None, f"{head} {text}", problem.key
-                ),
-                float(q.points),
-            )
-            for q in exercise(assignment).questions
-        )
+        questions = _nothing_marked(assignment, f"{head} {text}", problem.key)
     told = tuple(printable(_note(n, lang)) for n in notes)
     return Result(student, assignment, path, timestamp, lang, questions, (text, *told))
 
@@ -183,6 +193,16 @@ def _printable(verdict: Verdict) -> Verdict:
     """The verdict with feedback that every page, file and database can hold: a student's text
     quoted in it (an error message, a column name) may hold what none can, a lone surrogate."""
     return replace(verdict, feedback=printable(verdict.feedback))
+
+
+def _nothing_marked(assignment: str, text: str, error: str) -> tuple[Marked, ...]:
+    """Every question of the assignment at 0, for the one reason `text` gives."""
+    return tuple(
+        Marked(
+            Verdict(f"{assignment}.{q.name}", "invalid", 0.0, None, text, error), float(q.points)
+        )
+        for q in exercise(assignment).questions
+    )
 
 
 def _verdict(
@@ -225,6 +245,18 @@ def _verdict(
     return grade_answer(qid, value, variant, lang, given=dict(given))
 
 
+def _whose_numbers(
+    qid: str, q: Question, answer: Any, own: str, classmates: Mapping[str, Mapping[str, Any]]
+) -> str | None:
+    """The classmate whose numbers the answer is right for, looked for within the answer's bound
+    of time (a whole class of comparisons); none where the bound ends the search."""
+    try:
+        with within(ANSWER_SECONDS):
+            return whose_numbers(qid, q, answer, own, classmates)
+    except OutOfTime:
+        return None
+
+
 def _copied(verdict: Verdict, lang: str) -> Verdict:
     """A classmate's right answer earns nothing, also where parts of it would count as carried
     forward from one's own wrong entries (two variants may share a step's rule)."""
@@ -240,7 +272,7 @@ def _grader_fault(qid: str, problem: Exception, lang: str) -> Verdict:
 
 def _opaque(qid: str, q: Question, value: Opaque, lang: str) -> Verdict:
     if value.tag == "too_large":
-        size = int(np.prod(value.detail)) if isinstance(value.detail, list) else 0
+        size = math.prod(value.detail) if isinstance(value.detail, list) else 0
         return form_verdict(qid, FormError("too_large", {"size": size}), lang)
     if value.tag == "function" and q.kind is not Kind.FUNCTION:
         return form_verdict(qid, FormError("not_numbers", {"type": "function"}), lang)
@@ -266,11 +298,14 @@ def _failed_answer_cell(name: str, run: Run, job: Job) -> str | None:
 
 
 def _usable_as_given(q: Question, answer: Answer) -> bool:
-    """Earlier numeric answers, finite and of any shape, feed the follow-on check of later ones."""
+    """Earlier numeric answers, finite and of the asked number of entries (in any shape), feed the
+    follow-on check of later ones; others cannot be the entries a rule takes, and a derivation from
+    them would cost the grader in proportion to their size."""
     if q.kind not in (Kind.NUMBER, Kind.VECTOR, Kind.MATRIX) or answer.missing:
         return False
+    entries = math.prod(q.shape or ())
     try:
-        return to_array(answer.value).size > 0
+        return to_array(answer.value, limit=entries).size == entries
     except FormError:
         return False
 
@@ -295,10 +330,14 @@ def _stopped(run: Run, job: Job, lang: str, limits: Limits) -> str | None:
         return feedback.message("submission", "worker_lost", lang)
     if run.status == "unconfined":
         return feedback.message("submission", "unconfined", lang)
+    if run.status == "fault":
+        return feedback.message("submission", "grader_fault", lang)
     if run.status == "killed" or run.signal is not None:
         return feedback.message(
             "submission", "killed", lang, cell=cell, reason=_signal_reason(run, lang, limits)
         )
+    if run.unread:
+        return feedback.message("submission", "too_many_lines", lang, count=run.unread)
     if not run.completed:
         return feedback.message("submission", "stopped", lang, cell=cell)
     return None
