@@ -24,7 +24,9 @@ from typing import Any
 from autograder import plain
 
 # How a run can end, as the worker reports it; anything else counts as a lost worker.
-STATUSES = frozenset({"finished", "timeout", "killed", "result_too_large", "worker_lost"})
+STATUSES = frozenset(
+    {"finished", "timeout", "killed", "result_too_large", "worker_lost", "unconfined"}
+)
 # The sizes the sandbox's encoding keeps to (plain.py): a value beyond them is reported too large.
 # The encoding bounds each list and array, not their sum: two lists of the most elements still
 # come through, more is one large value.

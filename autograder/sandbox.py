@@ -84,10 +84,7 @@ def main() -> None:
     probe = run(
         {"cells": [], "answers": [], "limits": settings["limits"]}, shell, plain, oracles, keep
     )
-    held: dict[str, bool] = {}
-    for line in probe["lines"]:
-        held = json.loads(line).get("confined", held)
-    _send(replies, {"ready": True, "pid": os.getpid(), "confined": held})
+    _send(replies, {"ready": True, "pid": os.getpid(), "confined": probe["confined"]})
     for line in requests:
         job = json.loads(line)
         _send(replies, run(job, shell, plain, oracles, keep))
@@ -125,12 +122,17 @@ def run(
     signal_number = os.WTERMSIG(code) if os.WIFSIGNALED(code) else None
     if status == "finished" and signal_number is not None:
         status = "killed"
-    if limits["confined"] and not _held_all(received):
+    # the child's first line comes before any student code ran: which bounds held; the rest is the
+    # submission's, for the grader to check
+    first, _, received = received.partition(b"\n")
+    held = _held(first)
+    if limits["confined"] and not (held and all(held.values())):
         status = "unconfined"
     return {
         "status": status,
         "signal": signal_number,
         "exit": os.WEXITSTATUS(code) if os.WIFEXITED(code) else None,
+        "confined": held,
         "lines": received.decode("utf-8", "replace").splitlines(),
         "seconds": time.monotonic() - started,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
@@ -139,14 +141,13 @@ def run(
     }
 
 
-def _held_all(received: bytes) -> bool:
-    """Whether the child's first line (sent before any student code ran) says every bound held."""
-    first = received.split(b"\n", 1)[0]
+def _held(first: bytes) -> dict[str, bool]:
+    """Which bounds held, from the child's first line (none where it sent none)."""
     try:
         held = json.loads(first).get("confined")
     except (ValueError, AttributeError):
-        return False
-    return isinstance(held, dict) and all(v is True for v in held.values())
+        return {}
+    return {str(k): v is True for k, v in held.items()} if isinstance(held, dict) else {}
 
 
 def _collect(fd: int, pid: int, deadline: float, cap: int) -> tuple[bytes, str]:
