@@ -3,7 +3,7 @@
 The Python API: `reference(qid, variant=None)` and `grade_answer(qid, answer, variant=None, lang="en")`.
 """
 
-from autograder.grading import Verdict, grade_answer
-from autograder.references import Reference, question_ids, reference
+from autograder.derivation.references import Reference, question_ids, reference
+from autograder.judging.grading import Verdict, grade_answer
 
 __all__ = ["Reference", "Verdict", "grade_answer", "question_ids", "reference"]

@@ -11,11 +11,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from autograder.batch import Graded, Options, grade
-from autograder.references import ASSIGNMENTS, Target, exercise, mistake_targets, steps
-from autograder.reports import summary
+from autograder.classroom.batch import Graded, Options, grade
+from autograder.derivation.references import ASSIGNMENTS, Target, exercise, mistake_targets, steps
+from autograder.model.spec import Kind, Question
+from autograder.reports.results import summary
 from autograder.samples import answered, carried_forward, solution_code, submit, value_code
-from autograder.spec import Kind, Question
 
 
 def answers(assignment: str, student: str) -> dict[str, str]:
@@ -57,7 +57,7 @@ STUDENTS = ("anna", "ben", "clara", "dora")
 
 def run(lang: str = "de", out: Callable[[str], None] = print, workers: int | None = None) -> Graded:
     """Release every assignment into a temporary course, let the sample class submit, grade it."""
-    from autograder.release import release
+    from autograder.release.assignments import release
 
     with tempfile.TemporaryDirectory(prefix="autograder-demo-") as tmp:
         course = Path(tmp) / "course"

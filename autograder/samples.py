@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
-from autograder.notebooks import texts
-from autograder.references import Target, exercise, locate, next_entry, reference, steps
-from autograder.spec import Kind, Question
-from autograder.values import Rule, SolutionSet, to_student
+from autograder.derivation.references import Target, exercise, locate, next_entry, reference, steps
+from autograder.model.spec import Kind, Question
+from autograder.model.values import Rule, SolutionSet, to_student
+from autograder.release.notebooks import texts
 
 
 def solution_code(assignment: str, name: str) -> str:

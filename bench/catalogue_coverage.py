@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from forms import answer_in_form, forms_of  # noqa: E402
 
 from autograder import grade_answer  # noqa: E402
-from autograder.grading import named_pairs  # noqa: E402
-from autograder.references import ASSIGNMENTS, exercise, mistake_targets  # noqa: E402
+from autograder.derivation.references import ASSIGNMENTS, exercise, mistake_targets  # noqa: E402
+from autograder.judging.grading import named_pairs  # noqa: E402
 from autograder.samples import answer_for  # noqa: E402
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from grade_throughput import build_class
 
-from autograder.references import ASSIGNMENTS
-from autograder.release import release
+from autograder.derivation.references import ASSIGNMENTS
+from autograder.release.assignments import release
 
 
 def build(course: Path, n: int) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grade_class import build
 
-from autograder.batch import Options, grade
+from autograder.classroom.batch import Options, grade
 
 # the parent's stages, by the function that does each
 STAGES = {

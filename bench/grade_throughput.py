@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from autograder import demo
-from autograder.references import ASSIGNMENTS
-from autograder.release import release
+from autograder.derivation.references import ASSIGNMENTS
+from autograder.release.assignments import release
 from autograder.samples import answered, submit
 
 BIN = Path(sys.executable).parent

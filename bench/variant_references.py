@@ -14,9 +14,15 @@ import time
 
 def measure(count: int) -> dict[str, float | int]:
     started = time.perf_counter()
-    from autograder.lambdified import compiled, holds, many
-    from autograder.references import ASSIGNMENTS, NO_SLIP, exercise, question_ids, reference
-    from autograder.variants import random_variant
+    from autograder.derivation.lambdified import compiled, holds, many
+    from autograder.derivation.references import (
+        ASSIGNMENTS,
+        NO_SLIP,
+        exercise,
+        question_ids,
+        reference,
+    )
+    from autograder.derivation.variants import random_variant
 
     ids = question_ids()
     for qid in ids:

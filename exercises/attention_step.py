@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import sympy as sp
 
-from autograder.references import ROUNDING_DIGITS
-from autograder.spec import (
+from autograder.derivation.references import ROUNDING_DIGITS
+from autograder.model.spec import (
     Between,
     Exercise,
     OneOf,
@@ -19,7 +19,7 @@ from autograder.spec import (
     table,
     vector,
 )
-from autograder.values import Published, Table
+from autograder.model.values import Published, Table
 
 COLUMNS = ("iteration", "z_hat", "error", "w11", "w22", "w33", "w44")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import sympy as sp
 
-from autograder.spec import (
+from autograder.model.spec import (
     MISTAKE_FORMS,
     Between,
     Exercise,
@@ -23,7 +23,7 @@ from autograder.spec import (
     number,
     vector,
 )
-from autograder.values import Rule
+from autograder.model.values import Rule
 
 PARAMETERS = {"x": "1.5", "w0": "0.8", "t": "0.5", "lr": "0.1", "updates": 10}
 

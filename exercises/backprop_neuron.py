@@ -9,7 +9,7 @@ from typing import Any
 
 import sympy as sp
 
-from autograder.spec import (
+from autograder.model.spec import (
     MISTAKE_FORMS,
     Between,
     Exercise,
@@ -22,7 +22,7 @@ from autograder.spec import (
     number,
     vector,
 )
-from autograder.values import Rule
+from autograder.model.values import Rule
 
 PARAMETERS = {
     "X": ["0.5", "0.2", "0.8"],

@@ -9,8 +9,8 @@ from typing import Any
 
 import sympy as sp
 
-from autograder.spec import Between, Exercise, Sheet, Slip, exact, function, vector
-from autograder.values import Gradient, Rule, SolutionSet
+from autograder.model.spec import Between, Exercise, Sheet, Slip, exact, function, vector
+from autograder.model.values import Gradient, Rule, SolutionSet
 
 PARAMETERS = {
     "target": 3,

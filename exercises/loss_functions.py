@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from autograder.spec import Exercise, Sheet, Slip, choice, function
-from autograder.values import Rule
+from autograder.model.spec import Exercise, Sheet, Slip, choice, function
+from autograder.model.values import Rule
 
 PARAMETERS = {
     "probe_seed": 2,

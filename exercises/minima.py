@@ -8,7 +8,7 @@ from typing import Any
 
 import sympy as sp
 
-from autograder.spec import (
+from autograder.model.spec import (
     Between,
     Exercise,
     Sheet,
@@ -19,7 +19,7 @@ from autograder.spec import (
     point_in_set,
     vector,
 )
-from autograder.values import Rule, SolutionSet
+from autograder.model.values import Rule, SolutionSet
 
 PARAMETERS = {
     "point": [1, 1],

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from autograder.references import ROUNDING_DIGITS
-from autograder.spec import (
+from autograder.derivation.references import ROUNDING_DIGITS
+from autograder.model.spec import (
     Between,
     Exercise,
     Kind,
@@ -24,7 +24,7 @@ from autograder.spec import (
     number,
     vector,
 )
-from autograder.values import Rule
+from autograder.model.values import Rule
 
 # token id -> token, in the order of the decoder's logits
 VOCABULARY = {12856: "Frankreich", 5312: "Deutschland", 9021: "Spanien"}

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from autograder.notebooks import fill, texts
-from autograder.references import exercise, reference
-from autograder.spec import Kind, Question
+from autograder.derivation.references import exercise, reference
+from autograder.model.spec import Kind, Question
+from autograder.release.notebooks import fill, texts
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -425,7 +425,7 @@ def _forms_of(assignment: str, q: Question) -> list[Form]:
 def other_members(qid: str) -> list[Form]:
     """Members of a point-in-set question's set other than the worked one: the points of the set
     nearest to a few fixed points (derived from the set's condition, not typed)."""
-    from autograder.compare import nearest_member
+    from autograder.judging.compare import nearest_member
 
     ref = reference(qid)
     solutions = ref.target.value

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.references import exercise
+from autograder.derivation.references import exercise
 
 H = 1e-6
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograder import grade_answer
-from autograder.references import exercise, mistake_targets, pair_targets, reference
+from autograder.derivation.references import exercise, mistake_targets, pair_targets, reference
 
 X = np.array([1.0, 2.0, 1.0, 0.0])
 W0 = np.ones(4)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.references import (
+from autograder.derivation.references import (
     derive,
     exercise,
     mistake_targets,
@@ -19,7 +19,7 @@ from autograder.references import (
     reference,
     slips,
 )
-from autograder.spec import Slip
+from autograder.model.spec import Slip
 from exercises.backprop_chain import APART
 
 X, W0, T, LR, UPDATES = 1.5, 0.8, 0.5, 0.1, 10

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.references import exercise, mistake_targets, pair_targets, reference
-from autograder.values import to_student
+from autograder.derivation.references import exercise, mistake_targets, pair_targets, reference
+from autograder.model.values import to_student
 from exercises.backprop_neuron import APART
 
 X = np.array([0.5, 0.2, 0.8])

@@ -199,7 +199,7 @@ def test_pages_written_at_once_to_one_path_all_land_whole(tmp_path: Path) -> Non
     """Two grading runs may write the same feedback page at the same moment."""
     import threading
 
-    from autograder.reports import write_whole
+    from autograder.release.files import write_whole
 
     target = tmp_path / "feedback" / "s01" / "minima" / "minima.html"
     texts = [f"page {k}\n" * 2000 for k in range(16)]
@@ -223,13 +223,13 @@ def test_pages_written_at_once_to_one_path_all_land_whole(tmp_path: Path) -> Non
 
 
 def test_the_readme_table_of_named_mistakes_is_the_specs() -> None:
-    from autograder.key import mistakes_markdown
+    from autograder.reports.key import mistakes_markdown
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     found = re.search(r"<!-- mistakes:[^\n]*-->\n(.*?)\n<!-- end of mistakes -->", text, re.DOTALL)
     assert found, "README has no table of named mistakes"
     assert found.group(1) == mistakes_markdown(), (
         "the README's table of mistakes is out of date; print the new one with\n"
-        '.venv/bin/python -c "from autograder.key import mistakes_markdown; '
+        '.venv/bin/python -c "from autograder.reports.key import mistakes_markdown; '
         'print(mistakes_markdown())"'
     )

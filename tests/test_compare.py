@@ -14,7 +14,7 @@ import sympy as sp
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from autograder.compare import (
+from autograder.judging.compare import (
     close,
     compare_array,
     compare_choice,
@@ -23,10 +23,10 @@ from autograder.compare import (
     in_set,
     printed_half_unit,
 )
-from autograder.forms import FormError, to_array, to_choice, to_table
-from autograder.formulas import equivalent, parse_formula
-from autograder.spec import Tolerance
-from autograder.values import SolutionSet
+from autograder.judging.forms import FormError, to_array, to_choice, to_table
+from autograder.judging.formulas import equivalent, parse_formula
+from autograder.model.spec import Tolerance
+from autograder.model.values import SolutionSet
 
 TOL = Tolerance()
 w1, w2, w3 = sp.symbols("w1 w2 w3")

@@ -17,11 +17,12 @@ import numpy as np
 import pytest
 from forms import PRELUDE, Form, answer_in_form, forms_of, snippet
 
-from autograder import feedback, grade_answer
-from autograder.grading import asked
-from autograder.references import ASSIGNMENTS, exercise
+from autograder import grade_answer
+from autograder.derivation.references import ASSIGNMENTS, exercise
+from autograder.judging import feedback
+from autograder.judging.grading import asked
+from autograder.model.spec import Kind, Question
 from autograder.samples import answered, solution_code, submit
-from autograder.spec import Kind, Question
 
 ROOT = Path(__file__).resolve().parents[1]
 WHEN = "2026-11-20 10:00:00.000000 UTC"

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from nbgrader.api import Gradebook as NbGradebook
 
-from autograder import gradebook
-from autograder.gradebook import Gradebook, Unrecorded
-from autograder.grading import Verdict
-from autograder.marking import Marked, Result
-from autograder.references import exercise
+from autograder.classroom import gradebook
+from autograder.classroom.gradebook import Gradebook, Unrecorded
+from autograder.classroom.marking import Marked, Result
+from autograder.derivation.references import exercise
+from autograder.judging.grading import Verdict
 
 ASSIGNMENT = "minima"
 WHEN = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

@@ -21,9 +21,9 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import demo, grade_answer
-from autograder.references import ASSIGNMENTS, exercise, mistake_targets, reference
+from autograder.derivation.references import ASSIGNMENTS, exercise, mistake_targets, reference
+from autograder.model.spec import Kind
 from autograder.samples import answer_for, answered, solution_code, submit, value_code
-from autograder.spec import Kind
 
 ROOT = Path(__file__).resolve().parents[1]
 WHEN = "2026-11-20 10:00:00.000000 UTC"

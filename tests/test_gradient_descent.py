@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from autograder.references import exercise, mistake_targets, pair_targets, reference
-from autograder.values import Gradient, SolutionSet, to_student
+from autograder.derivation.references import exercise, mistake_targets, pair_targets, reference
+from autograder.model.values import Gradient, SolutionSet, to_student
 
 TARGET, W0, ETA, STEPS = 3.0, 0.0, 0.25, 3
 A, C = np.array([4.0, 7.0]), 20.0

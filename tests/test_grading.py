@@ -10,16 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder import feedback, grade_answer, grading, question_ids, reference
-from autograder.grading import named_pairs
-from autograder.references import (
+from autograder import grade_answer, question_ids, reference
+from autograder.derivation.references import (
     _derive_cached,
     _reference_cached,
     locate,
     mistake_targets,
 )
+from autograder.judging import feedback, grading
+from autograder.judging.grading import named_pairs
+from autograder.model.spec import Kind
 from autograder.samples import answer_for
-from autograder.spec import Kind
 
 # The contract with notebooks and other tools: every id of the catalogue, in its order.
 CATALOGUE = """

@@ -11,8 +11,8 @@ import random
 import numpy as np
 import pytest
 
-from autograder.lambdified import compiled, holds, many
-from autograder.references import (
+from autograder.derivation.lambdified import compiled, holds, many
+from autograder.derivation.references import (
     ASSIGNMENTS,
     NO_SLIP,
     derive,
@@ -21,7 +21,7 @@ from autograder.references import (
     slips,
     target,
 )
-from autograder.variants import random_variant
+from autograder.derivation.variants import random_variant
 
 VARIANTS = 8
 

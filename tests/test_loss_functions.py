@@ -11,9 +11,15 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from autograder.references import derive, exercise, mistake_targets, pair_targets, reference
-from autograder.spec import Slip
-from autograder.values import to_student
+from autograder.derivation.references import (
+    derive,
+    exercise,
+    mistake_targets,
+    pair_targets,
+    reference,
+)
+from autograder.model.spec import Slip
+from autograder.model.values import to_student
 
 Loss = Callable[..., float]
 

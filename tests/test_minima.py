@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from autograder.references import exercise, mistake_targets, pair_targets, reference
-from autograder.values import SolutionSet, to_student
+from autograder.derivation.references import exercise, mistake_targets, pair_targets, reference
+from autograder.model.values import SolutionSet, to_student
 
 H = 1e-6
 A, C = np.array([4.0, 7.0]), 20.0

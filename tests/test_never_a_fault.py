@@ -16,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder import grade_answer, plain, question_ids
-from autograder.grading import Outputs
-from autograder.references import locate, reference
-from autograder.spec import Kind
+from autograder import grade_answer, question_ids
+from autograder.derivation.references import locate, reference
+from autograder.judging.grading import Outputs
+from autograder.model.spec import Kind
+from autograder.sandbox import plain
 
 IDS = question_ids()
 STATUSES = {"correct", "partial", "wrong", "invalid", "unanswered"}

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from autograder import feedback
-from autograder.notebooks import instructor_notebook
-from autograder.references import ASSIGNMENTS, exercise, reference
-from autograder.release import nbgrader_api, release
-from autograder.spec import Kind, exact
-from autograder.values import Published
+from autograder.derivation.references import ASSIGNMENTS, exercise, reference
+from autograder.judging import feedback
+from autograder.model.spec import Kind, exact
+from autograder.model.values import Published
+from autograder.release.assignments import nbgrader_api, release
+from autograder.release.notebooks import instructor_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 

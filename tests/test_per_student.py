@@ -21,15 +21,15 @@ import nbformat
 import pytest
 
 from autograder import grade_answer
-from autograder.execution import Answer, Job, Limits, Run
-from autograder.grading import is_right
-from autograder.marking import mark
-from autograder.per_student import Variants, read_students, roster
-from autograder.references import exercise, reference
+from autograder.classroom.marking import mark
+from autograder.classroom.submissions import Submission
+from autograder.derivation.references import exercise, reference
+from autograder.derivation.variants import course_secret
+from autograder.judging.grading import is_right
+from autograder.model.spec import Kind
+from autograder.release.per_student import Variants, read_students, roster
 from autograder.samples import answered, solution_code, submit, value_code
-from autograder.spec import Kind
-from autograder.submissions import Submission
-from autograder.variants import course_secret
+from autograder.sandbox.execution import Answer, Job, Limits, Run
 
 pytestmark = pytest.mark.slow
 

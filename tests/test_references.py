@@ -9,11 +9,11 @@ import pytest
 import sympy as sp
 
 from autograder import question_ids, reference
-from autograder.compare import close
-from autograder.key import answer_key
-from autograder.references import ASSIGNMENTS, locate, mistake_targets
-from autograder.spec import Kind, Sheet, Slip, Tolerance, exact, round_half_up
-from autograder.values import SolutionSet, to_student
+from autograder.derivation.references import ASSIGNMENTS, locate, mistake_targets
+from autograder.judging.compare import close
+from autograder.model.spec import Kind, Sheet, Slip, Tolerance, exact, round_half_up
+from autograder.model.values import SolutionSet, to_student
+from autograder.reports.key import answer_key
 
 IDS = question_ids()
 

@@ -13,10 +13,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import feedback, notebooks
-from autograder.references import exercise, question_ids, reference
-from autograder.release import nbgrader_api, release
-from autograder.selfcheck import self_check
+from autograder.derivation.references import exercise, question_ids, reference
+from autograder.judging import feedback
+from autograder.release import notebooks
+from autograder.release.assignments import nbgrader_api, release
+from autograder.release.selfcheck import self_check
 
 SOLUTIONS = {
     "z_hat": "z_hat = float(w_start @ x)",

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import confinement
-from autograder.execution import BOUNDS, Asked, Cell, Job, Limits, Pool, Run
-from autograder.oracles import Gradient
+from autograder.sandbox import confinement
+from autograder.sandbox.execution import BOUNDS, Asked, Cell, Job, Limits, Run
+from autograder.sandbox.oracles import Gradient
+from autograder.sandbox.pool import Pool
 
 LIMITS = Limits(
     wall_seconds=8,
@@ -181,7 +182,7 @@ def test_the_grading_processes_are_out_of_reach(pool: Pool) -> None:
 def test_files_of_the_course_and_the_grader_cannot_be_read(pool: Pool, tmp_path: Path) -> None:
     secret = tmp_path / "gradebook.db"
     secret.write_text("reference values")
-    package = Path(__file__).resolve().parents[1] / "autograder" / "references.py"
+    package = Path(__file__).resolve().parents[1] / "autograder" / "derivation" / "references.py"
     r = run(
         pool,
         f"try:\n    answer = open({str(secret)!r}).read()\nexcept OSError as e:\n    answer = type(e).__name__",

@@ -10,10 +10,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.grading import named_pairs
-from autograder.references import derive, exercise, mistake_targets, pair_targets, reference
-from autograder.spec import Slip
-from autograder.values import to_student
+from autograder.derivation.references import (
+    derive,
+    exercise,
+    mistake_targets,
+    pair_targets,
+    reference,
+)
+from autograder.judging.grading import named_pairs
+from autograder.model.spec import Slip
+from autograder.model.values import to_student
 
 VOCABULARY = {12856: "Frankreich", 5312: "Deutschland", 9021: "Spanien"}
 LOGITS = np.array([3.2, 1.7, 1.2])

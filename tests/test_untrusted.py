@@ -25,12 +25,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder import batch, deadline, demo, grade_answer, grading, plain, protocol
-from autograder.execution import Asked, Cell, Job, Limits, Pool, Run, Worker, read_run
-from autograder.grading import Outputs
-from autograder.references import locate, question_ids
+from autograder import demo, grade_answer
+from autograder.classroom import batch
+from autograder.derivation.references import locate, question_ids
+from autograder.judging import deadline, grading
+from autograder.judging.grading import Outputs
+from autograder.model.spec import Kind
 from autograder.samples import answered, submit
-from autograder.spec import Kind
+from autograder.sandbox import plain, protocol
+from autograder.sandbox.execution import Asked, Cell, Job, Limits, Run, Worker, read_run
+from autograder.sandbox.pool import Pool
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,9 +22,9 @@ import pytest
 import sympy as sp
 from independent import Function, Minimiser, expected
 
-from autograder import grade_answer, variants
-from autograder.grading import Outputs
-from autograder.references import (
+from autograder import grade_answer
+from autograder.derivation import variants
+from autograder.derivation.references import (
     ASSIGNMENTS,
     Reference,
     Target,
@@ -32,10 +32,7 @@ from autograder.references import (
     mistake_targets,
     reference,
 )
-from autograder.samples import answer_for
-from autograder.spec import Between, Exercise, Kind, OneOf, Question
-from autograder.values import SolutionSet, to_student
-from autograder.variants import (
+from autograder.derivation.variants import (
     BadSecret,
     MissingSecret,
     NoWellPosedVariant,
@@ -43,6 +40,10 @@ from autograder.variants import (
     draw,
     random_variant,
 )
+from autograder.judging.grading import Outputs
+from autograder.model.spec import Between, Exercise, Kind, OneOf, Question
+from autograder.model.values import SolutionSet, to_student
+from autograder.samples import answer_for
 
 SECRET = bytes(range(32))
 VARYING = [name for name in ASSIGNMENTS if exercise(name).vary]

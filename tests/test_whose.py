@@ -26,12 +26,19 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import demo
-from autograder.copies import COPYABLE, whose_numbers
-from autograder.grading import is_right
-from autograder.references import ASSIGNMENTS, exercise
+from autograder.classroom.copies import COPYABLE, whose_numbers
+from autograder.classroom.submissions import (
+    Found,
+    SubmissionError,
+    find,
+    printable,
+    read,
+    valid_student,
+)
+from autograder.derivation.references import ASSIGNMENTS, exercise
+from autograder.derivation.variants import draw
+from autograder.judging.grading import is_right
 from autograder.samples import answered, solution_code, submit
-from autograder.submissions import Found, SubmissionError, find, printable, read, valid_student
-from autograder.variants import draw
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "attention_step"

@@ -23,7 +23,7 @@ from pathlib import Path
 import corpus
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.release import release
+from autograder.release.assignments import release
 
 ROOT = corpus.ROOT
 BIN = Path(sys.executable).parent

@@ -1,0 +1,125 @@
+"""The rows of a batch of results, as column values of nbgrader's models, for bulk statements.
+
+A new submission mirrors its assignment's cells as nbgrader's add_submission does; one graded
+before gets its scores and feedback updated in the rows it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from autograder.classroom.marking import Marked, Result
+
+
+@dataclass(frozen=True)
+class Layout:
+    """An assignment's notebooks and cells as nbgrader holds them, read once per run.
+
+    A new submission mirrors them as nbgrader's add_submission does: a Grade per grade cell and
+    task cell, a Comment per solution cell and task cell.
+    """
+
+    assignment_id: str
+    # notebook id → (ids of the cells that get a Grade, ids of those that get a Comment)
+    notebooks: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+    # cell id → the name of the question it scores or comments on
+    question: dict[str, str]
+
+
+@dataclass
+class Found:
+    """The rows a batch's submissions have already: ids, and (row id, cell id) per submission."""
+
+    students: set[str]
+    submissions: dict[tuple[str, str], str]
+    grades: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    comments: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+@dataclass
+class Rows:
+    """The rows of one batch, as column values by model, for one bulk statement each."""
+
+    students: list[dict[str, Any]] = field(default_factory=list)
+    submissions: list[dict[str, Any]] = field(default_factory=list)
+    notebooks: list[dict[str, Any]] = field(default_factory=list)
+    grades: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_submission(self, layout: Layout, student: str, result: Result) -> None:
+        """A new submission mirroring the assignment's cells, as nbgrader's add_submission does."""
+        from nbgrader.api import new_uuid
+
+        marks = _marks(result)
+        submission = new_uuid()
+        self.submissions.append(
+            {
+                "id": submission,
+                "assignment_id": layout.assignment_id,
+                "student_id": student,
+                "timestamp": naive_utc(result.timestamp) if result.timestamp else None,
+            }
+        )
+        for notebook_id, (graded, commented) in layout.notebooks.items():
+            notebook = new_uuid()
+            self.notebooks.append(
+                {"id": notebook, "notebook_id": notebook_id, "assignment_id": submission}
+            )
+            for cell_id in graded:
+                self.grades.append(
+                    {
+                        "id": new_uuid(),
+                        "cell_id": cell_id,
+                        "notebook_id": notebook,
+                        **_grade(marks.get(layout.question[cell_id])),
+                    }
+                )
+            for cell_id in commented:
+                self.comments.append(
+                    {
+                        "id": new_uuid(),
+                        "cell_id": cell_id,
+                        "notebook_id": notebook,
+                        **_comment(marks.get(layout.question[cell_id])),
+                    }
+                )
+
+    def update_submission(
+        self, layout: Layout, submission: str, found: Found, result: Result
+    ) -> None:
+        """New scores and feedback into the rows of a submission graded before."""
+        marks = _marks(result)
+        if result.timestamp is not None:
+            self.submissions.append({"id": submission, "timestamp": naive_utc(result.timestamp)})
+        for rows, values, kept in (
+            (self.grades, _grade, found.grades),
+            (self.comments, _comment, found.comments),
+        ):
+            for row_id, cell_id in kept.get(submission, []):
+                marked = marks.get(layout.question.get(cell_id, ""))
+                if marked is not None:
+                    rows.append({"id": row_id, **values(marked)})
+
+
+def _marks(result: Result) -> dict[str, Marked]:
+    return {m.verdict.qid.partition(".")[2]: m for m in result.questions}
+
+
+def _grade(marked: Marked | None) -> dict[str, Any]:
+    """A grade row's scores: the auto score, or none yet (for a human to give)."""
+    if marked is None:
+        return {"auto_score": None, "needs_manual_grade": True}
+    return {"auto_score": marked.score, "needs_manual_grade": False}
+
+
+def _comment(marked: Marked | None) -> dict[str, Any]:
+    return {"auto_comment": None if marked is None else marked.verdict.feedback}
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """nbgrader keeps timestamps as naive UTC."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)

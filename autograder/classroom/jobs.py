@@ -1,0 +1,73 @@
+"""What to run of a submission: its cells as a job for the sandbox, and the answers to report.
+
+The locked cells come from the spec, the student's solution and own cells from the notebook; hidden
+tests never leave the grader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import nbformat
+
+from autograder.classroom.submissions import Submission, grade_id_of
+from autograder.derivation.references import exercise, freeze_variant, reference, thaw_variant
+from autograder.model.spec import Kind
+from autograder.model.values import to_student
+from autograder.release.notebooks import instructor_notebook
+from autograder.sandbox.execution import Asked, Cell, Job
+
+
+@lru_cache(maxsize=1024)
+def _spec_cells(assignment: str, variant: Any = None) -> tuple[tuple[str, str, str], ...]:
+    """(grade_id, role, source) of the instructor notebook's cells: locked, solution or test."""
+    cells = []
+    for cell in instructor_notebook(assignment, "en", thaw_variant(variant)).cells:
+        meta = cell.metadata["nbgrader"]
+        role = "solution" if meta.get("solution") else "test" if meta.get("grade") else "locked"
+        cells.append((meta["grade_id"], role if cell.cell_type == "code" else "text", cell.source))
+    return tuple(cells)
+
+
+def job(
+    submission: Submission,
+    notebook: nbformat.NotebookNode,
+    variant: Mapping[str, Any] | None = None,
+) -> Job:
+    """The cells to run for a submission and the answers to report, probes included.
+
+    The locked cells are those of the student's own variant: numbers edited in a notebook (or a
+    classmate's notebook handed in) run with the numbers the student was given.
+    """
+    frozen = freeze_variant(variant) if variant else None
+    spec = _spec_cells(submission.assignment, frozen)
+    ex = exercise(submission.assignment)
+    questions = {q.name for q in ex.questions}
+    from_spec = {grade_id for grade_id, role, _ in spec if role in ("locked", "test", "text")}
+    # the given numbers and the checks, as released: a student's edits of locked cells do not count
+    cells = [Cell(source) for grade_id, role, source in spec if role == "locked"]
+    for position, cell in enumerate(notebook.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        grade_id = grade_id_of(cell)
+        if grade_id in from_spec:
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        cells.append(Cell(source, grade_id if grade_id in questions else None, position))
+    return Job(tuple(cells), _asked(submission.assignment, frozen))
+
+
+@lru_cache(maxsize=1024)
+def _asked(assignment: str, variant: Any = None) -> tuple[Asked, ...]:
+    """The answers to report, the same for every submission of a variant: function probes as
+    students get them."""
+    asked = []
+    for q in exercise(assignment).questions:
+        qid = f"{assignment}.{q.name}"
+        probes = reference(qid, thaw_variant(variant)).probes if q.kind is Kind.FUNCTION else ()
+        arguments = tuple(tuple(to_student(a) for a in args) for args in probes)
+        asked.append(Asked(q.name, arguments or None))
+    return tuple(asked)

@@ -1,0 +1,75 @@
+"""Feedback texts in the student's language (German first, English, Russian), looked up by key.
+
+The grader's own texts are in autograder/judging/messages.yaml, each exercise's in exercises/<name>.yaml.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+Language = Literal["de", "en", "ru"]
+LANGUAGES: tuple[Language, ...] = ("de", "en", "ru")
+
+
+class UnknownLanguage(ValueError):
+    def __str__(self) -> str:
+        return f"no texts in {self.args[0]!r}; choose one of {', '.join(LANGUAGES)}"
+
+
+@cache
+def messages() -> dict[str, Any]:
+    text = (
+        resources.files("autograder.judging").joinpath("messages.yaml").read_text(encoding="utf-8")
+    )
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+@cache
+def exercise_texts(assignment: str) -> dict[str, Any]:
+    path = resources.files("exercises").joinpath(f"{assignment}.yaml")
+    if not path.is_file():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def check_language(lang: str) -> Language:
+    if lang not in LANGUAGES:
+        raise UnknownLanguage(lang)
+    return lang
+
+
+def pick(texts: dict[str, str], lang: str, **details: Any) -> str:
+    """The text in `lang` with its placeholders filled (missing details leave a blank, never a crash)."""
+    template = texts.get(lang) or texts.get("en") or next(iter(texts.values()))
+    return template.format_map(_Blank(details)).replace("  ", " ").strip()
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def message(section: str, key: str, lang: str, **details: Any) -> str:
+    return pick(messages()[section][key], lang, **details)
+
+
+def mistake_text(assignment: str, mistake: str, lang: str, **details: Any) -> str:
+    """The text of a mistake by its id; "a+b" (two at once) and "a|b" (either) name each part."""
+    if "|" in mistake:
+        parts = [mistake_text(assignment, m, lang, **details) for m in mistake.split("|")]
+        listed = " ".join(f"({i}) {text}" for i, text in enumerate(parts, start=1))
+        return f"{message('mistake_sets', 'either', lang)} {listed}"
+    if "+" in mistake:
+        parts = [mistake_text(assignment, m, lang, **details) for m in mistake.split("+")]
+        listed = " ".join(f"({i}) {text}" for i, text in enumerate(parts, start=1))
+        return f"{message('mistake_sets', 'both', lang)} {listed}"
+    own = exercise_texts(assignment).get("mistakes", {})
+    texts = own.get(mistake) or messages()["mistakes"].get(mistake)
+    if texts is None:
+        raise KeyError(f"no feedback text for mistake {mistake!r} of {assignment}")
+    return pick(texts, lang, **details)

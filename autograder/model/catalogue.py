@@ -1,0 +1,54 @@
+"""The catalogue: the assignments the course has, each exercise's spec found by its name in
+`exercises/`, and the ids of their questions (`minima.argmin_L1`)."""
+
+from __future__ import annotations
+
+import importlib
+
+from autograder.model.spec import Exercise, Question
+
+ASSIGNMENTS = (
+    "loss_functions",
+    "minima",
+    "gradient_descent",
+    "attention_step",
+    "softmax_ce",
+    "backprop_chain",
+    "backprop_neuron",
+)
+
+
+class UnknownQuestion(KeyError):
+    """A question id that is not in the catalogue."""
+
+    def __str__(self) -> str:
+        return f"no question {self.args[0]!r}; ids look like 'minima.argmin_L1' (see `autograder answers`)"
+
+
+class UnknownAssignment(KeyError):
+    def __str__(self) -> str:
+        return f"no assignment {self.args[0]!r}; there are: {', '.join(ASSIGNMENTS)}"
+
+
+def exercise(name: str) -> Exercise:
+    if name not in ASSIGNMENTS:
+        raise UnknownAssignment(name)
+    found: Exercise = importlib.import_module(f"exercises.{name}").EXERCISE
+    return found
+
+
+def exercises() -> list[Exercise]:
+    return [exercise(name) for name in ASSIGNMENTS]
+
+
+def locate(qid: str) -> tuple[Exercise, Question]:
+    assignment, _, name = qid.partition(".")
+    try:
+        ex = exercise(assignment)
+        return ex, ex.question(name)
+    except KeyError:
+        raise UnknownQuestion(qid) from None
+
+
+def question_ids() -> list[str]:
+    return [f"{ex.name}.{q.name}" for ex in exercises() for q in ex.questions]

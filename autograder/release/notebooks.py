@@ -1,0 +1,213 @@
+"""The instructor notebook of an assignment, built from its spec and texts: nbgrader source cells.
+
+Cells, in order: title and intro, the given parameters, the form checks, and per question a task,
+a solution cell (grade_id NAME) and a test cell (grade_id NAME_test) with hidden reference tests.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import nbformat
+import numpy as np
+import sympy as sp
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from autograder.derivation.references import Reference, exercise, reference
+from autograder.judging import feedback
+from autograder.judging.formulas import sample_points
+from autograder.model.spec import Exercise, Kind, Question
+from autograder.model.values import Gradient, Published, SolutionSet, to_student
+from autograder.release import notebook_checks
+
+
+class MissingText(KeyError):
+    """An exercise's yaml lacks a text the notebook needs."""
+
+    def __str__(self) -> str:
+        return f"exercises/{self.args[0]}.yaml has no {self.args[1]}"
+
+
+def _meta(grade_id: str, **flags: Any) -> dict[str, Any]:
+    base = {
+        "grade": False,
+        "solution": False,
+        "locked": False,
+        "schema_version": 3,
+        "grade_id": grade_id,
+    }
+    return {"nbgrader": {**base, **flags}}
+
+
+def texts(ex: Exercise) -> dict[str, Any]:
+    found = feedback.exercise_texts(ex.name)
+    for part in ("intro", "setup", "tasks", "solutions"):
+        if part not in found:
+            raise MissingText(ex.name, part)
+    return found
+
+
+def fill(template: str, parameters: Mapping[str, Any]) -> str:
+    """A text or code template with the variant's parameters written in as a reader expects them."""
+    shown = {k: _show(v) for k, v in parameters.items() if not isinstance(v, Published)}
+    return template.format_map(shown)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_show(k)}: {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return repr(value)
+        return value
+    return str(value)
+
+
+def instructor_notebook(
+    assignment: str, lang: str = "de", variant: Mapping[str, Any] | None = None
+) -> nbformat.NotebookNode:
+    ex = exercise(assignment)
+    content = texts(ex)
+    parameters = {**ex.parameters, **(variant or {})}
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    # the grader reads which assignment this is and in which language to give feedback
+    nb.metadata["autograder"] = {"assignment": ex.name, "lang": lang}
+    title = content.get("title", {}).get(lang, ex.title)
+    intro = fill(_in(content["intro"], lang, ex.name, "intro"), parameters)
+    nb.cells = [
+        new_markdown_cell(f"# {title}\n\n{intro}", metadata=_meta("intro", locked=True)),
+        new_code_cell(
+            fill(content["setup"], parameters).rstrip(), metadata=_meta("setup", locked=True)
+        ),
+        new_code_cell(checks_source(lang), metadata=_meta("checks", locked=True)),
+    ]
+    for q in ex.questions:
+        ref = reference(f"{ex.name}.{q.name}", variant)
+        task = fill(
+            _in(content["tasks"].get(q.name, {}), lang, ex.name, f"task {q.name}"), parameters
+        )
+        solution = content["solutions"].get(q.name)
+        if solution is None:
+            raise MissingText(ex.name, f"solution of {q.name}")
+        nb.cells += [
+            new_markdown_cell(task, metadata=_meta(f"{q.name}_task", locked=True)),
+            new_code_cell(
+                f"### BEGIN SOLUTION\n{solution.rstrip()}\n### END SOLUTION",
+                metadata=_meta(q.name, solution=True),
+            ),
+            new_code_cell(
+                test_source(ref),
+                metadata=_meta(f"{q.name}_test", grade=True, locked=True, points=q.points),
+            ),
+        ]
+    for cell in nb.cells:  # ids from grade_ids, so that a rebuilt notebook is the same file
+        cell["id"] = cell.metadata["nbgrader"]["grade_id"]
+    return nb
+
+
+def _in(texts: Mapping[str, str], lang: str, assignment: str, what: str) -> str:
+    if lang not in texts:
+        raise MissingText(assignment, f"{what} in {lang}")
+    return texts[lang].rstrip()
+
+
+def checks_source(lang: str) -> str:
+    """The form checks in the notebook's language: the messages, then notebook_checks' code."""
+    messages = {key: text[lang] for key, text in feedback.messages()["check"].items()}
+    code = inspect.getsource(notebook_checks)
+    body = code[code.index("import math") :].replace("MESSAGES: dict = {}\n\n\n", "")
+    return f"MESSAGES = {messages!r}\n\n{body.strip()}"
+
+
+def _literal(value: Any) -> str:
+    """NumPy data as Python source, with every float at full precision."""
+    if isinstance(value, tuple):
+        return "(" + "".join(f"{_literal(v)}, " for v in value) + ")"
+    if isinstance(value, Gradient):
+        return _gradient_source(value)
+    if isinstance(value, np.ndarray):
+        return f"np.array({value.tolist()!r})"
+    return repr(value)
+
+
+def _gradient_source(grad: Gradient) -> str:
+    symbols = grad.symbols()
+    parts = [sp.pycode(g, fully_qualified_modules=False) for g in grad.gradient()]
+    if len(symbols) == 1:
+        return f"(lambda {symbols[0]}: {parts[0]})"
+    names = ", ".join(str(s) for s in symbols)
+    return f"(lambda w: (lambda {names}: np.array([{', '.join(parts)}]))(*w))"
+
+
+def test_source(ref: Reference) -> str:
+    """The test cell: a visible form check, then the hidden tests with the reference values."""
+    q = ref.question
+    visible = _visible_check(q)
+    hidden = "\n".join(_hidden_tests(ref))
+    return f"{visible}\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS"
+
+
+def _visible_check(q: Question) -> str:
+    options = [f"{q.name!r}", f"{q.kind.value!r}"]
+    if q.shape is not None:
+        options.append(f"shape={q.shape!r}")
+    if q.args:
+        options.append(f"args={list(q.args)!r}")
+    return f"check({', '.join(options)})"
+
+
+def _hidden_tests(ref: Reference) -> list[str]:
+    q, tol = ref.question, ref.question.tolerance
+    rule = f"rtol={tol.rtol!r}, atol={tol.atol!r}"
+    value = ref.value
+    if isinstance(value, SolutionSet):
+        normals, offsets, equal = [], [], []
+        for relation in value.constraints():
+            g = relation.lhs - relation.rhs
+            normals.append([float(g.diff(v)) for v in value.variables])
+            offsets.append(float(g.subs(dict.fromkeys(value.variables, 0))))
+            equal.append(isinstance(relation, sp.Eq))
+        return [f"assert_in_halfspaces({q.name}, {normals!r}, {offsets!r}, {equal!r}, {rule})"]
+    if q.kind is Kind.FUNCTION:
+        lines = []
+        for args, expected in zip(ref.probes, value, strict=True):
+            call = f"{q.name}({', '.join(_literal(to_student(a)) for a in args)})"
+            if isinstance(expected, tuple):
+                lines.append(f"_out = {call}")
+                lines += [
+                    f"assert_close(_out[{i}], {_literal(e)}, {rule})"
+                    for i, e in enumerate(expected)
+                ]
+            else:
+                lines.append(f"assert_close({call}, {_literal(expected)}, {rule})")
+        return lines
+    if q.kind is Kind.EXPRESSION:
+        points = sample_points(q.variables, count=6)
+        xs = [[float(p[v]) for v in q.variables] for p in points]
+        plain = value.xreplace({s: sp.Symbol(s.name) for s in value.free_symbols})
+        ys = [float(plain.subs({sp.Symbol(v): p[v] for v in q.variables})) for p in points]
+        return [f"assert_formula({q.name}, {ys!r}, {list(q.variables)!r}, {xs!r}, {rule})"]
+    if q.kind is Kind.CHOICE:
+        labels = [label for key, label in q.options.items() if key == value]
+        accepted = sorted(
+            {value, *(",".join(p.strip() for p in x.lower().split(",")) for x in labels)}
+        )
+        return [f"assert_option({q.name}, {accepted!r})"]
+    main = f"assert_close({q.name}, {_literal(value)}, {rule})"
+    if not ref.alternatives:
+        return [main]
+    half_unit = 0.5 * 10.0 ** -(q.rounding or 0)
+    alternative = f"assert_close({q.name}, {_literal(ref.alternatives[0].value)}, rtol=0.0, atol={half_unit!r})"
+    return ["try:", f"    {main}", "except AssertionError:", f"    {alternative}"]

@@ -1,0 +1,149 @@
+"""What a grading run leaves for people: the class summary and the JSON (the feedback pages are
+written as each submission is graded), and grade exports for a learning management system.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from autograder.classroom.marking import Marked, Result
+from autograder.classroom.submissions import Stray, printable
+from autograder.derivation.references import exercise
+
+
+def mark_symbol(m: Marked) -> str:
+    """One short cell of the summary: ✓, a partial score, the named mistake, – or ✗."""
+    v = m.verdict
+    if v.correct:
+        return "✓"
+    if v.status == "partial":
+        return f"½ {m.score:.3g}/{m.points:g}"
+    if v.mistake:
+        return f"✗ {v.mistake}"
+    return {"unanswered": "–", "invalid": "✗ form"}.get(v.status, "✗")
+
+
+def summary(results: Sequence[Result]) -> str:
+    """One table per assignment: a row per student, a column per question, and the total."""
+    blocks = []
+    by_assignment: dict[str | None, list[Result]] = {}
+    for r in results:
+        by_assignment.setdefault(r.assignment, []).append(r)
+    for assignment, group in by_assignment.items():
+        if assignment is None:
+            lines = ["unreadable submissions"]
+            lines += [f"  {r.path}: {' '.join(r.errors)}" for r in group]
+            blocks.append("\n".join(lines))
+            continue
+        names = [q.name for q in exercise(assignment).questions]
+        widths = [max(len(n), 6) for n in names]
+        for r in group:
+            for i, m in enumerate(r.questions):
+                widths[i] = max(widths[i], len(mark_symbol(m)))
+        who = max([7, *(len(r.student or "?") for r in group)])
+        head = f"{'student':<{who}}  " + "  ".join(
+            f"{n:<{w}}" for n, w in zip(names, widths, strict=True)
+        )
+        lines = [f"{assignment}", head + "  total"]
+        for r in sorted(group, key=lambda r: r.student or ""):
+            cells = "  ".join(
+                f"{mark_symbol(m):<{w}}" for m, w in zip(r.questions, widths, strict=True)
+            )
+            lines.append(f"{r.student or '?':<{who}}  {cells}  {r.score:.4g}/{r.max_score:g}")
+            lines += [f"{'':<{who}}  ! {e}" for e in r.errors[:3]]
+        scores = [r.score for r in group]
+        count = _many(len(group), "submission")
+        lines.append(f"{count}, mean {sum(scores) / len(scores):.1f}/{group[0].max_score:g}")
+        lines += copy_report(group)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+# the class summary names this many ignored notebooks (a folder may hold thousands)
+LISTED_STRAYS = 20
+
+
+def tally(
+    *,
+    found: int,
+    graded: int,
+    refused: int,
+    skipped: int,
+    unrecorded: int,
+    ignored: Sequence[Stray],
+) -> str:
+    """What became of every submission found, and the notebooks that are none, for the teacher."""
+    lines = []
+    if ignored:
+        lines.append(
+            "ignored (no submission: only submitted/STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb is one):"
+        )
+        for stray in ignored[:LISTED_STRAYS]:
+            whose = f"  (in {printable(stray.student)}'s folder)" if stray.student else ""
+            lines.append(f"  {printable(stray.path)}{whose}")
+        if len(ignored) > LISTED_STRAYS:
+            lines.append(f"  … and {len(ignored) - LISTED_STRAYS} more")
+    lines.append(
+        f"{_many(found, 'submission')} found: {graded - refused} graded, {refused} refused, "
+        f"{skipped} graded already; {_many(len(ignored), 'notebook')} ignored"
+    )
+    if unrecorded:
+        lines.append(f"{_many(unrecorded, 'result')} not recorded (see the warnings above)")
+    if found - graded - skipped:
+        lines.append(f"{_many(found - graded - skipped, 'submission')} without any result")
+    return "\n".join(lines)
+
+
+def _many(count: int, thing: str) -> str:
+    return f"{count} {thing}" + ("s" if count != 1 else "")
+
+
+def copy_report(results: Iterable[Result]) -> list[str]:
+    """The answers that are wrong for their student's numbers but right for a classmate's."""
+    copies = [
+        (r.student or "?", m.verdict.qid.partition(".")[2], m.copied_from)
+        for r in sorted(results, key=lambda r: r.student or "")
+        for m in r.questions
+        if m.copied_from is not None
+    ]
+    if not copies:
+        return []
+    lines = ["copies (wrong for the student's own numbers, right for a classmate's; no credit):"]
+    lines += [f"  {who}: {question} has {source}'s numbers" for who, question, source in copies]
+    return lines
+
+
+def as_json(results: Iterable[Result]) -> str:
+    return json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1)
+
+
+def export(rows: Sequence[dict[str, Any]], form: str) -> str:
+    """Grades for an LMS. `csv`: one row per student and assignment; `moodle`: one row per student,
+    a column per assignment, keyed by username (Moodle's "Import grades from CSV" maps both).
+    """
+    out = io.StringIO()
+    if form == "csv":
+        writer = csv.writer(out)
+        writer.writerow(["student", "assignment", "score", "max_score"])
+        for row in rows:
+            writer.writerow(
+                [row["student"], row["assignment"], f"{row['score']:g}", f"{row['max_score']:g}"]
+            )
+        return out.getvalue()
+    if form != "moodle":
+        raise ValueError(f"no export format {form!r}; choose csv or moodle")
+    assignments = sorted({row["assignment"] for row in rows})
+    table: dict[str, dict[str, float]] = {}
+    for row in rows:
+        table.setdefault(row["student"], {})[row["assignment"]] = row["score"]
+    writer = csv.writer(out)
+    writer.writerow(["Username", *assignments])
+    for student in sorted(table):
+        scores = [table[student].get(a) for a in assignments]
+        # no submission: an empty cell, which Moodle's import leaves alone
+        writer.writerow([student, *("" if s is None else f"{s:g}" for s in scores)])
+    return out.getvalue()
