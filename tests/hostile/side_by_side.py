@@ -184,7 +184,8 @@ grader gives (the points of whatever the case does not attack). Regenerate this 
 
 nbgrader {_version()} runs `nbgrader autograde` one student at a time, with a per-cell timeout of
 {CELL_TIMEOUT} s and its kernel limited to 4 GiB (without that limit the memory bomb takes the
-machine); the fork bomb is not given to it. `autograder grade` grades the whole corpus in one run
+machine); the fork bomb, and four escapes that would harm the machine where they succeed, are
+not given to it. `autograder grade` grades the whole corpus in one run
 with its bounds `{" ".join(corpus.BOUNDS)}`. Its scores are checked against *expected* by
 `tests/test_hostile.py` in CI.
 
