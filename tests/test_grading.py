@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder import grade_answer, question_ids, reference
+from autograder.derivation.derived import _derive_cached
 from autograder.derivation.references import (
-    _derive_cached,
     _reference_cached,
     locate,
     mistake_targets,
