@@ -26,7 +26,7 @@ LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF = 444, 445, 4
 LANDLOCK_CREATE_RULESET_VERSION = 1
 LANDLOCK_RULE_PATH_BENEATH = 1
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
-PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 24, 47, 4
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 READ = EXECUTE | READ_FILE | READ_DIR
@@ -112,7 +112,7 @@ def unprivileged(
         held["scratch"] = True
     except OSError:
         pass
-    held["capabilities"] = _drop_bounding_set()
+    bounding_set_empty = _drop_bounding_set()
     if root:
         try:
             os.chown(scratch, target, target)  # where the tmpfs could not be mounted
@@ -120,11 +120,11 @@ def unprivileged(
             os.setresgid(target, target, target)
             os.setresuid(target, target, target)
         except OSError:
-            return held
+            pass  # still root: said so, and its capabilities are cleared all the same
         held["identity"] = held["alone"] = os.getuid() != 0 and os.geteuid() != 0
     else:
         held["identity"] = True  # not root to begin with: the user's own rights, no more
-    held["capabilities"] = _clear_capabilities() and held["capabilities"]
+    held["capabilities"] = _clear_capabilities() and bounding_set_empty
     return held
 
 
