@@ -95,19 +95,27 @@ class Unconfined(RuntimeError):
         self.missing = list(missing)
 
     def __str__(self) -> str:
-        return "not graded: these bounds of the sandbox do not hold on this machine: " + "; ".join(
-            BOUNDS[name] for name in self.missing
+        return "not graded: these bounds of the sandbox do not hold on this machine: " + _described(
+            self.missing
         )
+
+
+def _missing(held: dict[str, bool]) -> list[str]:
+    return [name for name, holds in held.items() if not holds]
+
+
+def _described(names: Sequence[str]) -> str:
+    return "; ".join(BOUNDS.get(name, name) for name in names)
 
 
 def said_of_confinement(held: dict[str, bool]) -> str:
     """One line on which bounds of the sandbox hold, printed at the start of a run."""
-    missing = [name for name, holds in held.items() if not holds]
+    missing = _missing(held)
     if not missing:
         return "sandbox: every bound holds (" + ", ".join(held) + ")"
     return (
         "sandbox: these bounds do NOT hold on this machine: "
-        + "; ".join(BOUNDS.get(name, name) for name in missing)
+        + _described(missing)
         + " (--require-confinement refuses to grade without them)"
     )
 
@@ -144,7 +152,7 @@ def grade(
         held = pool.confinement()
         if announce is not None:
             announce(said_of_confinement(held))
-        missing = [name for name, holds in held.items() if not holds]
+        missing = _missing(held)
         if options.limits.confined and missing:
             raise Unconfined(missing)
         return _grade(found, strays, options, pool, progress)

@@ -183,7 +183,7 @@ def _clear_capabilities() -> bool:
     """Empty the effective, permitted and inheritable sets (capset, version 3)."""
     header = struct.pack("Ii", 0x20080522, 0)
     data = bytes(24)
-    if _libc.syscall(_NR["capset"], header, data) != 0:
+    if _libc.syscall(_numbers(_ARCH)["capset"], header, data) != 0:
         return False
     # read as bytes: a codec not imported yet may no longer be importable here
     with open("/proc/self/status", "rb") as status:
@@ -195,7 +195,7 @@ def _clear_capabilities() -> bool:
 def confine_files(readable: Iterable[str], writable: Iterable[str]) -> dict[str, bool]:
     """Restrict this process and its descendants to the given folders; what held."""
     abi = landlock_abi()
-    held = {"files": False, "tcp": False, "signals": False}
+    held = {"files": False, "signals": False}
     if abi < 1:
         return held
     handled = ALL_V1 | (REFER if abi >= 2 else 0) | (TRUNCATE if abi >= 3 else 0)
@@ -219,7 +219,7 @@ def confine_files(readable: Iterable[str], writable: Iterable[str]) -> dict[str,
             return held
     finally:
         os.close(ruleset)
-    return {"files": True, "tcp": abi >= 4, "signals": abi >= 6}
+    return {"files": True, "signals": abi >= 6}
 
 
 def _allow(ruleset: int, path: str, access: int) -> None:
@@ -286,12 +286,17 @@ _REFUSED: dict[str, tuple[int | None, int | None]] = {
 REFUSED = tuple(_REFUSED)
 _SYSCALLS.update(_REFUSED)
 _ARCH = platform.machine()
-_NR = {name: numbers[0 if _ARCH == "x86_64" else 1] for name, numbers in _SYSCALLS.items()}
 _LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
 _X32_SYSCALL_BIT = 0x40000000
 _RET_ALLOW, _RET_ERRNO, _RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
 _CLONE_THREAD, _AF_UNIX = 0x00010000, 1
 _EPERM, _EACCES, _EAGAIN, _ENOSYS = 1, 13, 11, 38
+
+
+def _numbers(arch: str) -> dict[str, int]:
+    """The system calls' numbers on `arch` (x86_64 or aarch64), those it has."""
+    column = 0 if arch == "x86_64" else 1
+    return {name: number for name, n in _SYSCALLS.items() if (number := n[column]) is not None}
 
 
 def filter_program(arch: str, refuse_processes: bool) -> bytes:
@@ -300,10 +305,7 @@ def filter_program(arch: str, refuse_processes: bool) -> bytes:
     REFUSED fail; with `refuse_processes`, fork, vfork and clone without CLONE_THREAD fail with
     EAGAIN (as at a process limit). clone3 reports ENOSYS always, so that the C library starts
     threads with clone, whose flags the filter can read."""
-    column = 0 if arch == "x86_64" else 1
-    nr: dict[str, int] = {
-        name: number for name, n in _SYSCALLS.items() if (number := n[column]) is not None
-    }
+    nr = _numbers(arch)
     Op = tuple[int, int, str | None, str | None]
     code: list[Op] = [
         (_LD_W_ABS, 4, None, None),  # the architecture
