@@ -292,12 +292,17 @@ def _items(data: Any, level: int, budget: _Budget) -> None:
         _check(item, level + 1, budget)
 
 
+def _axes(shape: Any, longest: int, what: str) -> None:
+    """A list of at most MAX_AXES lengths, each an int from 0 to `longest`."""
+    if not isinstance(shape, list) or len(shape) > MAX_AXES:
+        raise InvalidMessage(what)
+    if not all(type(n) is int and 0 <= n <= longest for n in shape):
+        raise InvalidMessage(what)
+
+
 def _shape(data: dict[str, Any], body: list[Any]) -> None:
     shape = data["shape"]
-    if not isinstance(shape, list) or len(shape) > MAX_AXES:
-        raise InvalidMessage("not a shape")
-    if not all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape):
-        raise InvalidMessage("not a shape")
+    _axes(shape, MAX_ELEMENTS, "not a shape")
     if math.prod(shape) != len(body):
         raise InvalidMessage("a shape that does not hold the elements")
 
@@ -337,11 +342,7 @@ def _tagged(data: dict[str, Any], level: int, budget: _Budget) -> None:
     elif keys == {"table"}:
         _table(data["table"], level, budget)
     elif keys == {"too_large"}:
-        shape = data["too_large"]
-        if not isinstance(shape, list) or len(shape) > MAX_AXES:
-            raise InvalidMessage("not the shape of a large value")
-        if not all(type(n) is int and 0 <= n < 2**63 for n in shape):
-            raise InvalidMessage("not the shape of a large value")
+        _axes(data["too_large"], 2**63 - 1, "not the shape of a large value")
     elif len(keys) == 1 and tag in _TEXT_TAGS:
         _text(data[tag], str(tag))
     else:
