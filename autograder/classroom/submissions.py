@@ -23,7 +23,6 @@ from autograder.release.per_student import STUDENT_ID
 
 # A notebook larger than this is refused before it is read (a student's is a few hundred kB).
 MAX_NOTEBOOK_BYTES = 64 * 1024**2
-# a name of dots only would be a folder above the feedback pages (`..`), not a student
 # nbgrader's layout: submitted/STUDENT/ASSIGNMENT/NOTEBOOK, with the time of collection beside it
 TREE = "submitted"
 TIMESTAMP = "timestamp.txt"

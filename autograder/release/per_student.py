@@ -21,7 +21,8 @@ from autograder.derivation.variants import course_secret, draw
 from autograder.release.assignments import generate, nbgrader_api
 from autograder.release.files import write_whole
 
-# what a student id may be: it names folders and gradebook rows (never only dots: "..")
+# what a student id may be: it names folders and gradebook rows; a name of dots only would be a
+# folder above the feedback pages (`..`), not a student
 STUDENT_ID = re.compile(r"^(?!\.+$)[\w.@+-]{1,100}$")
 ROSTER_FILE = Path(".autograder") / "roster.json"
 # nbgrader generates each student's notebook in this course of its own (a scratch gradebook too),
