@@ -147,8 +147,10 @@ def grade(
     found, strays = find(paths)
     if not found:
         raise NothingToGrade(strays)
-    # the sandbox workers warm up in their own processes while this one prepares
+    # the sandbox workers warm up in their own processes while this one derives the references
     with Pool(min(options.workers, len(found)), options.limits) as pool:
+        for assignment in _assignments(found, options):
+            derive_assignment(assignment)
         held = pool.confinement()
         if announce is not None:
             announce(said_of_confinement(held))
@@ -215,10 +217,9 @@ def _grade(
 
     try:
         graded_already = book.complete() if book and not options.force else {}
-        for assignment in _assignments(found, options):
-            if book is not None:
+        if book is not None:
+            for assignment in _assignments(found, options):
                 book.ensure_assignment(assignment)
-            derive_assignment(assignment)
         pool.map(_prepared(found, options, graded_already, variants), finished)
     finally:
         if book is not None:
