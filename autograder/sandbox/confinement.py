@@ -128,7 +128,7 @@ def unprivileged(
     return held
 
 
-def _hidden_by(path: str) -> str | None:
+def hidden_by(path: str) -> str | None:
     """The outermost folder above `path` that others may not enter (a home of mode 0700)."""
     parts = os.path.realpath(path).split(os.sep)[1:]
     for depth in range(1, len(parts)):
@@ -136,6 +136,18 @@ def _hidden_by(path: str) -> str | None:
         if not os.stat(folder).st_mode & 0o001:
             return folder
     return None
+
+
+def covers(readable: Iterable[str]) -> dict[str, list[str]]:
+    """The folders others may not enter, each with the outermost of `readable` behind it."""
+    wanted = sorted({os.path.realpath(p) for p in readable if os.path.exists(p)})
+    outermost = [p for p in wanted if not any(p.startswith(q + os.sep) for q in wanted)]
+    by_cover: dict[str, list[str]] = {}
+    for path in outermost:
+        cover = hidden_by(path)
+        if cover is not None:
+            by_cover.setdefault(cover, []).append(path)
+    return by_cover
 
 
 def _expose(readable: Iterable[str], holders: str) -> None:
@@ -146,14 +158,7 @@ def _expose(readable: Iterable[str], holders: str) -> None:
     tmpfs and only the installation's folders are mounted back into it, so the child reaches
     them and nothing else of the home. The folders themselves keep their modes.
     """
-    wanted = sorted({os.path.realpath(p) for p in readable if os.path.exists(p)})
-    outermost = [p for p in wanted if not any(p.startswith(q + os.sep) for q in wanted)]
-    by_cover: dict[str, list[str]] = {}
-    for path in outermost:
-        cover = _hidden_by(path)
-        if cover is not None:
-            by_cover.setdefault(cover, []).append(path)
-    for cover, paths in by_cover.items():
+    for cover, paths in covers(readable).items():
         held = []
         for index, path in enumerate(paths):
             holder = os.path.join(holders, f".hold{index}")

@@ -13,17 +13,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from autograder.sandbox.confinement import covers
+
 NOBODY = 65534
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _hidden_by(path: str) -> str | None:
-    parts = Path(os.path.realpath(path)).parts[1:]
-    for depth in range(1, len(parts)):
-        folder = "/" + "/".join(parts[:depth])
-        if not os.stat(folder).st_mode & 0o001:
-            return folder
-    return None
 
 
 def missing_tools() -> list[str]:
@@ -32,16 +25,9 @@ def missing_tools() -> list[str]:
 
 def command(argv: list[str], home: Path) -> list[str]:
     """`argv` as nobody, with `home` as its home, everything the grader reads within reach."""
-    wanted = sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, ROOT)})
-    outermost = [p for p in wanted if not any(p.startswith(q + "/") for q in wanted)]
     lines = ["set -e"]
-    covers: dict[str, list[str]] = {}
-    for path in outermost:
-        cover = _hidden_by(path)
-        if cover is not None:
-            covers.setdefault(cover, []).append(path)
     hold = home / ".hold"
-    for cover, paths in covers.items():
+    for cover, paths in covers([sys.base_prefix, sys.prefix, str(ROOT)]).items():
         for index, path in enumerate(paths):
             lines += [
                 f"mkdir -p {hold}/{index}",
