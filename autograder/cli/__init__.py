@@ -12,20 +12,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder import demo
 from autograder.cli.grade import grade_parser
-from autograder.derivation.references import ASSIGNMENTS, UnknownAssignment, exercise, reference
-from autograder.derivation.variants import BadSecret, MissingSecret
-from autograder.judging import feedback
-from autograder.model.spec import Kind
-from autograder.release.assignments import ReleaseError
-from autograder.release.files import write_whole
-from autograder.release.notebooks import MissingText
-from autograder.release.per_student import BadRoster
-from autograder.release.selfcheck import NotebookError
-from autograder.reports.audit import Finding, PublishedFileError, audit, load
-from autograder.reports.key import answer_key, describe, describe_target, mistakes, mistakes_entry
-from autograder.reports.results import export
+from autograder.judging.feedback import LANGUAGES
+from autograder.model.catalogue import ASSIGNMENTS
+from autograder.model.errors import UserError
+
+# Each command imports what it needs when it runs: `autograder --help` loads no SymPy, NumPy,
+# nbformat or nbgrader.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,17 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (
-        UnknownAssignment,
-        PublishedFileError,
-        feedback.UnknownLanguage,
-        MissingText,
-        ReleaseError,
-        NotebookError,
-        BadRoster,
-        MissingSecret,
-        BadSecret,
-    ) as error:
+    except UserError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return 2
 
@@ -86,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="YAML or JSON: question id → value as printed",
     )
-    audit_cmd.add_argument("--lang", default="de", choices=feedback.LANGUAGES)
+    audit_cmd.add_argument("--lang", default="de", choices=LANGUAGES)
     audit_cmd.add_argument("--json", action="store_true", help="print the findings as JSON")
     audit_cmd.set_defaults(run=_audit)
 
@@ -105,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     rel.add_argument(
         "--lang",
         default="de",
-        choices=[*feedback.LANGUAGES, "all"],
+        choices=[*LANGUAGES, "all"],
         help="all: one course per language, DIR/<lang>",
     )
     rel.add_argument(
@@ -146,13 +129,15 @@ def _parser() -> argparse.ArgumentParser:
     exp.set_defaults(run=_export)
 
     run_demo = commands.add_parser("demo", help="grade a small sample class on every assignment")
-    run_demo.add_argument("--lang", default="de", choices=feedback.LANGUAGES)
+    run_demo.add_argument("--lang", default="de", choices=LANGUAGES)
     run_demo.set_defaults(run=_demo)
     return parser
 
 
 def _export(args: argparse.Namespace) -> int:
     from autograder.classroom.gradebook import Gradebook
+    from autograder.release.files import write_whole
+    from autograder.reports.results import export
 
     if args.db is None and not (args.course / "gradebook.db").exists():
         print(
@@ -180,6 +165,16 @@ def _course_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def _answers(args: argparse.Namespace) -> int:
+    from autograder.derivation.references import exercise, reference
+    from autograder.model.spec import Kind
+    from autograder.reports.key import (
+        answer_key,
+        describe,
+        describe_target,
+        mistakes,
+        mistakes_entry,
+    )
+
     names = [args.assignment] if args.assignment else list(ASSIGNMENTS)
     variants = {name: _variant(args, name) for name in names}
     if args.json:
@@ -222,6 +217,9 @@ def _variant(args: argparse.Namespace, assignment: str) -> dict[str, object] | N
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from autograder.judging import feedback
+    from autograder.reports.audit import Finding, audit, load
+
     sources = [source for path in args.files for source in load(path)]
     findings = audit(sources, args.lang)
     if args.json:
@@ -259,7 +257,7 @@ def _release(args: argparse.Namespace) -> int:
     )
 
     names = args.assignments or list(ASSIGNMENTS)
-    langs = list(feedback.LANGUAGES) if args.lang == "all" else [args.lang]
+    langs = list(LANGUAGES) if args.lang == "all" else [args.lang]
     if args.per_student:
         return _release_per_student(args, names, langs)
     for lang in langs:
@@ -311,6 +309,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from autograder import demo
+
     demo.run(args.lang)
     return 0
 

@@ -9,11 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from autograder.derivation.references import ASSIGNMENTS
-from autograder.judging import feedback
-from autograder.release.files import write_whole
-from autograder.reports.results import as_json, summary, tally
-from autograder.sandbox.execution import Limits
+from autograder.judging.feedback import LANGUAGES
+from autograder.model.catalogue import ASSIGNMENTS
+from autograder.sandbox.limits import Limits
 
 
 def grade_parser(commands: argparse._SubParsersAction) -> None:
@@ -37,7 +35,7 @@ def grade_parser(commands: argparse._SubParsersAction) -> None:
     )
     grade.add_argument(
         "--lang",
-        choices=feedback.LANGUAGES,
+        choices=LANGUAGES,
         help="feedback language (default: each notebook's own, else de)",
     )
     grade.add_argument("--student", help="the student of a loose notebook (default: its file name)")
@@ -78,6 +76,8 @@ def grade_parser(commands: argparse._SubParsersAction) -> None:
 
 def _grade(args: argparse.Namespace) -> int:
     from autograder.classroom.batch import NothingToGrade, Options, Unconfined, grade
+    from autograder.release.files import write_whole
+    from autograder.reports.results import as_json, summary, tally
 
     for path in args.paths:
         if not path.exists():

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.derivation.references import exercise
+from autograder.model.errors import UserError
 from autograder.model.spec import Between, Exercise, OneOf, Range
 
 # In the course directory, beside nbgrader's folders, never in `source/` or `release/`: nbgrader
@@ -26,7 +27,7 @@ SECRET_BYTES = 32
 MAX_DRAWS = 1000
 
 
-class MissingSecret(FileNotFoundError):
+class MissingSecret(UserError, FileNotFoundError):
     """The course has no secret yet, and none was to be created."""
 
     def __str__(self) -> str:
@@ -36,7 +37,7 @@ class MissingSecret(FileNotFoundError):
         )
 
 
-class BadSecret(ValueError):
+class BadSecret(UserError, ValueError):
     """The secret file exists but does not hold 32 bytes written as hex."""
 
     def __str__(self) -> str:

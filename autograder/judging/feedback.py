@@ -11,11 +11,13 @@ from typing import Any, Literal
 
 import yaml
 
+from autograder.model.errors import UserError
+
 Language = Literal["de", "en", "ru"]
 LANGUAGES: tuple[Language, ...] = ("de", "en", "ru")
 
 
-class UnknownLanguage(ValueError):
+class UnknownLanguage(UserError, ValueError):
     def __str__(self) -> str:
         return f"no texts in {self.args[0]!r}; choose one of {', '.join(LANGUAGES)}"
 

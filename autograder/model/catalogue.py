@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from autograder.model.spec import Exercise, Question
+from autograder.model.errors import UserError
+
+if TYPE_CHECKING:  # a spec, and SymPy with it, is loaded only when an exercise is asked for
+    from autograder.model.spec import Exercise, Question
 
 ASSIGNMENTS = (
     "loss_functions",
@@ -18,14 +22,14 @@ ASSIGNMENTS = (
 )
 
 
-class UnknownQuestion(KeyError):
+class UnknownQuestion(UserError, KeyError):
     """A question id that is not in the catalogue."""
 
     def __str__(self) -> str:
         return f"no question {self.args[0]!r}; ids look like 'minima.argmin_L1' (see `autograder answers`)"
 
 
-class UnknownAssignment(KeyError):
+class UnknownAssignment(UserError, KeyError):
     def __str__(self) -> str:
         return f"no assignment {self.args[0]!r}; there are: {', '.join(ASSIGNMENTS)}"
 

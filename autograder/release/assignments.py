@@ -14,6 +14,7 @@ from typing import Any
 
 import nbformat
 
+from autograder.model.errors import UserError
 from autograder.release.notebooks import instructor_notebook
 
 CONFIG = """\
@@ -24,7 +25,7 @@ c.CourseDirectory.root = {root!r}
 """
 
 
-class ReleaseError(RuntimeError):
+class ReleaseError(UserError, RuntimeError):
     """nbgrader could not generate an assignment; the message carries nbgrader's own log."""
 
 

@@ -18,12 +18,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from autograder.derivation.references import Reference, exercise, reference
 from autograder.judging import feedback
 from autograder.judging.formulas import sample_points
+from autograder.model.errors import UserError
 from autograder.model.spec import Exercise, Kind, Question
 from autograder.model.values import Gradient, Published, SolutionSet, to_student
 from autograder.release import notebook_checks
 
 
-class MissingText(KeyError):
+class MissingText(UserError, KeyError):
     """An exercise's yaml lacks a text the notebook needs."""
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import nbformat
 
 from autograder.derivation.variants import course_secret, draw
+from autograder.model.errors import UserError
 from autograder.release.assignments import generate, nbgrader_api
 from autograder.release.files import write_whole
 
@@ -32,7 +33,7 @@ STAGING = Path(".autograder") / "staging"
 OUT = "release_per_student"
 
 
-class BadRoster(ValueError):
+class BadRoster(UserError, ValueError):
     """A class list with a student id that nbgrader (and the grader) would not accept."""
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from autograder.model.errors import UserError
 
-class NotebookError(ValueError):
+
+class NotebookError(UserError, ValueError):
     """A file that is not a notebook this package released; the message says what is wrong."""
 
 

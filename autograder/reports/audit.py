@@ -28,11 +28,12 @@ from autograder.derivation.references import (
 from autograder.judging import feedback
 from autograder.judging.compare import nearest_member
 from autograder.judging.forms import FormError
+from autograder.model.errors import UserError
 from autograder.model.spec import Kind
 from autograder.model.values import SolutionSet
 
 
-class PublishedFileError(ValueError):
+class PublishedFileError(UserError, ValueError):
     """A published-values file that cannot be read; the message says what to fix."""
 
 
