@@ -142,22 +142,30 @@ def grade(
     options: Options,
     progress: Progress | None = None,
     announce: Callable[[str], None] | None = None,
+    pool: Pool | None = None,
 ) -> Graded:
-    """Grade every submission under `paths`; `announce` hears which bounds of the sandbox hold."""
+    """Grade every submission under `paths`; `announce` hears which bounds of the sandbox hold.
+
+    A caller that has entered a `Pool` already (the CLI does, before it loads the grader) passes it.
+    """
+    if pool is None:
+        with Pool(options.workers, options.limits, first=1) as own:
+            return grade(paths, options, progress, announce, own)
     found, strays = find(paths)
     if not found:
         raise NothingToGrade(strays)
-    # the sandbox workers warm up in their own processes while this one derives the references
-    with Pool(min(options.workers, len(found)), options.limits) as pool:
-        for assignment in _assignments(found, options):
-            derive_assignment(assignment)
-        held = pool.confinement()
-        if announce is not None:
-            announce(said_of_confinement(held))
-        missing = _missing(held)
-        if options.limits.confined and missing:
-            raise Unconfined(missing)
-        return _grade(found, strays, options, pool, progress)
+    # the first worker warms up since the pool was entered, the others from here, in their own
+    # processes, while this one derives the references
+    pool.widen(len(found))
+    for assignment in _assignments(found, options):
+        derive_assignment(assignment)
+    held = pool.confinement()
+    if announce is not None:
+        announce(said_of_confinement(held))
+    missing = _missing(held)
+    if options.limits.confined and missing:
+        raise Unconfined(missing)
+    return _grade(found, strays, options, pool, progress)
 
 
 def _grade(

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from autograder.judging.feedback import LANGUAGES
 from autograder.model.catalogue import ASSIGNMENTS
@@ -75,9 +76,7 @@ def grade_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.classroom.batch import NothingToGrade, Options, Unconfined, grade
-    from autograder.release.files import write_whole
-    from autograder.reports.results import as_json, summary, tally
+    from autograder.sandbox.pool import Pool
 
     for path in args.paths:
         if not path.exists():
@@ -96,6 +95,17 @@ def _grade(args: argparse.Namespace) -> int:
         scratch_files=args.scratch_files,
         confined=args.require_confinement,
     )
+    # the first sandbox worker warms up in its own process while this one loads the grader (SymPy,
+    # nbformat, nbgrader's gradebook): in a run of one notebook, most of the time
+    with Pool(max(1, args.workers), limits, first=1) as pool:
+        return _run(args, limits, pool)
+
+
+def _run(args: argparse.Namespace, limits: Limits, pool: Any) -> int:
+    from autograder.classroom.batch import NothingToGrade, Options, Unconfined, grade
+    from autograder.release.files import write_whole
+    from autograder.reports.results import as_json, summary, tally
+
     options = Options(
         course=args.course,
         db_url=args.db,
@@ -109,7 +119,7 @@ def _grade(args: argparse.Namespace) -> int:
     )
     try:
         graded = grade(
-            args.paths, options, _progress_bar(), lambda line: print(line, file=sys.stderr)
+            args.paths, options, _progress_bar(), lambda line: print(line, file=sys.stderr), pool
         )
     except (NothingToGrade, Unconfined) as problem:
         print(f"autograder: {problem}", file=sys.stderr)

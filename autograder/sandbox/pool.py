@@ -25,24 +25,37 @@ class Pool:
     """`workers` sandbox processes; jobs are spread over them, a lost worker is replaced.
 
     Entering starts the workers without waiting for them: they warm up while the caller prepares
-    (opens the gradebook, derives references), and the first job waits for them.
+    (opens the gradebook, derives references), and the first job waits for them. With `first`,
+    entering starts only that many, and `widen` the others once the caller knows it needs them.
     """
 
-    def __init__(self, workers: int, limits: Limits) -> None:
+    def __init__(self, workers: int, limits: Limits, first: int | None = None) -> None:
         self.limits = limits
         self.size = max(1, workers)
+        self.first = self.size if first is None else max(1, min(first, self.size))
         self.idle: queue.Queue[Worker] = queue.Queue()
         self.all: list[Worker] = []
         self.starting: list[Worker] = []
         self.lock = threading.Lock()
 
     def __enter__(self) -> Pool:
-        for _ in range(self.size):
+        self._start(self.first)
+        return self
+
+    def widen(self, jobs: int) -> None:
+        """Workers for `jobs` jobs, up to the pool's size: those not started yet start now."""
+        with self.lock:
+            started = len(self.all) + len(self.starting)
+        self._start(min(jobs, self.size) - started)
+
+    def _start(self, count: int) -> None:
+        for _ in range(count):
             try:
-                self.starting.append(Worker(self.limits))
+                worker = Worker(self.limits)
             except OSError:
                 continue
-        return self
+            with self.lock:
+                self.starting.append(worker)
 
     def _ready(self) -> None:
         """The workers started on entering, once warm; one that does not start is dropped."""
@@ -150,7 +163,9 @@ class Pool:
             finally:
                 results.put(None)
 
-        threads = [threading.Thread(target=serve, daemon=True) for _ in range(self.size)]
+        with self.lock:
+            serving = max(1, len(self.all))
+        threads = [threading.Thread(target=serve, daemon=True) for _ in range(serving)]
         for t in threads:
             t.start()
         running = len(threads)

@@ -88,6 +88,9 @@ def main() -> None:
     for line in requests:
         job = json.loads(line)
         _send(replies, run(job, shell, plain, oracles, keep))
+    # the grader closed the pipe: every reply is sent and flushed, and nothing of the interpreter's
+    # own shutdown (IPython's and the libraries' exit handlers, 0.3 s) is of use to anyone
+    os._exit(0)
 
 
 def _send(stream: Any, message: dict[str, Any]) -> None:
