@@ -59,7 +59,9 @@ def fresh_course(template: Path, where: Path, n: int | None = None) -> Path:
 
 
 class Peak:
-    """The largest total resident memory of a process and all its descendants, sampled."""
+    """The largest total memory of a process and all its descendants, sampled: the sum of their
+    proportional set sizes (PSS), so that the pages a worker's forked children share with it are
+    counted once, not once per child as a sum of resident sizes would."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self.running = pid, 0, True
@@ -68,7 +70,7 @@ class Peak:
 
     def _watch(self) -> None:
         while self.running:
-            self.peak = max(self.peak, _tree_rss(self.pid))
+            self.peak = max(self.peak, _tree_pss(self.pid))
             time.sleep(0.05)
 
     def stop(self) -> int:
@@ -77,9 +79,8 @@ class Peak:
         return self.peak
 
 
-def _tree_rss(root: int) -> int:
+def _tree_pss(root: int) -> int:
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -88,15 +89,24 @@ def _tree_rss(root: int) -> int:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pid = int(entry)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        children.setdefault(int(fields[1]), []).append(int(entry))
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total += _pss(pid)
         stack += children.get(pid, [])
     return total
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, int]:

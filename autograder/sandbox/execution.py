@@ -6,6 +6,7 @@ the plain data that came back and how the child ended. Nothing here compares ans
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import select
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,6 +31,9 @@ SANDBOX = Path(__file__).with_name("worker.py")
 # How long the worker may take beyond the submission's own wall bound before it counts as lost.
 WORKER_GRACE_SECONDS = 15.0
 STARTUP_SECONDS = 120.0
+# Submissions a worker runs at once, each in a child of its own: a child that sleeps or waits
+# holds a slot, not a core, so that a few slow notebooks do not idle the machine.
+SLOTS = 2
 
 
 @dataclass(frozen=True)
@@ -133,12 +138,14 @@ class WorkerLost(RuntimeError):
 
 
 class Worker:
-    """One sandbox process: started once, warmed, then one job at a time.
+    """One sandbox process: started once, warmed, then up to `slots` jobs at a time.
 
-    It warms up (imports) in its own process: `wait_ready` is where the caller waits for that.
+    It warms up (imports) in its own process: `wait_ready` is where the caller waits for that. Each
+    job runs in a child of its own; a job that waits (sleeps, blocks) holds a slot, not a core.
+    Several threads may call `run` at once: one of them reads the worker's replies for all.
     """
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, slots: int = 1) -> None:
         self.home = tempfile.mkdtemp(prefix="autograder-sandbox-")
         os.chmod(self.home, 0o755)  # the child, under an identity of its own, reads it
         settings = json.dumps({"path": student_path(), "limits": asdict(limits)})
@@ -150,9 +157,16 @@ class Worker:
             env=environment(self.home),
             cwd=self.home,
         )
+        self.slots = max(1, slots)
         self.buffer = b""
         # which bounds of the sandbox hold here, as the worker's first child found
         self.confined: dict[str, bool] = {}
+        self.ids = itertools.count()
+        self.writing = threading.Lock()
+        self.replied = threading.Condition()
+        self.replies: dict[int, dict[str, Any]] = {}
+        self.reading = False
+        self.lost: str | None = None
 
     def wait_ready(self) -> None:
         ready = self._read(STARTUP_SECONDS)
@@ -163,7 +177,9 @@ class Worker:
             self.confined = {str(k): v is True for k, v in held.items()}
 
     def run(self, job: Job, limits: Limits) -> dict[str, Any]:
+        number = next(self.ids)
         request = {
+            "id": number,
             "cells": [asdict(c) for c in job.cells],
             "answers": [
                 {"name": a.name, "probes": None if a.probes is None else _probes(a.probes)}
@@ -172,12 +188,47 @@ class Worker:
             "limits": asdict(limits),
         }
         assert self.process.stdin is not None
-        try:
-            self.process.stdin.write(json.dumps(request).encode() + b"\n")
-            self.process.stdin.flush()
-        except OSError as problem:
-            raise WorkerLost(str(problem)) from None
-        return self._read(limits.wall_seconds + WORKER_GRACE_SECONDS)
+        with self.writing:
+            try:
+                self.process.stdin.write(json.dumps(request).encode() + b"\n")
+                self.process.stdin.flush()
+            except OSError as problem:
+                raise WorkerLost(str(problem)) from None
+        # a job may wait in the worker for the one beside it, each bounded by the wall bound
+        return self._reply(number, limits.wall_seconds * self.slots + WORKER_GRACE_SECONDS)
+
+    def _reply(self, number: int, seconds: float) -> dict[str, Any]:
+        """The reply to job `number`: read by whichever waiting thread is not waiting on another
+        reader; a worker that fails one reader has failed them all."""
+        deadline = time.monotonic() + seconds
+        with self.replied:
+            while True:
+                if number in self.replies:
+                    return self.replies.pop(number)
+                if self.lost is not None:
+                    raise WorkerLost(self.lost)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WorkerLost("the sandbox stopped answering")
+                if self.reading:
+                    self.replied.wait(left)
+                    continue
+                self.reading = True
+                self.replied.release()
+                try:
+                    reply: dict[str, Any] | None = self._read(left)
+                except WorkerLost as problem:
+                    self.lost, reply = str(problem), None
+                finally:
+                    self.replied.acquire()
+                    self.reading = False
+                    self.replied.notify_all()
+                if reply is not None:
+                    key = reply.get("id")
+                    if type(key) is not int:
+                        self.lost = "the sandbox sent a reply for no job"
+                    else:
+                        self.replies[key] = reply
 
     def _read(self, seconds: float) -> dict[str, Any]:
         assert self.process.stdout is not None

@@ -11,6 +11,7 @@ from typing import Any
 
 from autograder.sandbox.execution import (
     BOUNDS,
+    SLOTS,
     STARTUP_SECONDS,
     Job,
     Limits,
@@ -29,9 +30,12 @@ class Pool:
     entering starts only that many, and `widen` the others once the caller knows it needs them.
     """
 
-    def __init__(self, workers: int, limits: Limits, first: int | None = None) -> None:
+    def __init__(
+        self, workers: int, limits: Limits, first: int | None = None, slots: int = SLOTS
+    ) -> None:
         self.limits = limits
         self.size = max(1, workers)
+        self.slots = max(1, slots)
         self.first = self.size if first is None else max(1, min(first, self.size))
         self.idle: queue.Queue[Worker] = queue.Queue()
         self.all: list[Worker] = []
@@ -51,7 +55,7 @@ class Pool:
     def _start(self, count: int) -> None:
         for _ in range(count):
             try:
-                worker = Worker(self.limits)
+                worker = Worker(self.limits, self.slots)
             except OSError:
                 continue
             with self.lock:
@@ -78,7 +82,7 @@ class Pool:
 
     def _start_one(self) -> None:
         try:
-            worker = Worker(self.limits)
+            worker = Worker(self.limits, self.slots)
         except OSError:
             return
         self._enlist(worker)
@@ -91,7 +95,8 @@ class Pool:
             return
         with self.lock:
             self.all.append(worker)
-        self.idle.put(worker)
+        for _ in range(worker.slots):
+            self.idle.put(worker)
 
     def __exit__(self, *exc: Any) -> None:
         with self.lock:
@@ -103,11 +108,17 @@ class Pool:
         """The job on an idle worker. A worker lost on it is replaced and the job runs once more, on
         another; a job that fails the worker's protocol in the grader is reported as a fault."""
         self._ready()
-        for _ in range(2):
+        attempts = 0
+        while attempts < 2:
             try:
                 worker = self.idle.get(timeout=STARTUP_SECONDS)
             except queue.Empty:
                 return Run(status="worker_lost")
+            with self.lock:
+                alive = worker in self.all
+            if not alive:
+                continue  # a slot of a worker replaced since
+            attempts += 1
             try:
                 reply = worker.run(job, self.limits)
             except WorkerLost:
@@ -121,9 +132,11 @@ class Pool:
         return Run(status="worker_lost")
 
     def _replace(self, worker: Worker) -> None:
+        """A worker lost (its other jobs are lost with it) is killed and another started, once."""
         with self.lock:
-            if worker in self.all:
-                self.all.remove(worker)
+            if worker not in self.all:
+                return
+            self.all.remove(worker)
         worker.kill()
         self._start_one()
 
@@ -164,7 +177,7 @@ class Pool:
                 results.put(None)
 
         with self.lock:
-            serving = max(1, len(self.all))
+            serving = max(1, sum(w.slots for w in self.all))
         threads = [threading.Thread(target=serve, daemon=True) for _ in range(serving)]
         for t in threads:
             t.start()
