@@ -147,3 +147,24 @@ def test_only_the_batch_that_waits_is_not_yet_in_the_gradebook(
     assert all(g[1] is not None for row in read_back(course).values() for g in row[3])
     book.close()
     assert set(read_back(course)) == {f"s{k:02d}" for k in range(6)}
+
+
+def test_the_gradebook_models_come_without_jupyter_and_the_packages_stay_whole() -> None:
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\n"
+        "from autograder.classroom.nbgrader_models import nbgrader_models\n"
+        "api = nbgrader_models()\n"
+        "print(hasattr(api, 'Gradebook'), 'jupyter_server' in sys.modules,"
+        " 'setuptools.dist' in sys.modules)\n"
+        "import nbgrader, setuptools\n"
+        "from nbgrader.apps import NbGraderAPI\n"
+        "print(nbgrader.__version__ == nbgrader._version.__version__,"
+        " callable(nbgrader._jupyter_server_extension_points), callable(setuptools.setup))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["True", "False", "False", "True", "True", "True"]

@@ -29,6 +29,7 @@ from autograder.classroom.submissions import (
     read,
     valid_student,
 )
+from autograder.derivation import store
 from autograder.derivation.references import ASSIGNMENTS, derive_assignment
 from autograder.release.per_student import Variants
 from autograder.sandbox.execution import BOUNDS, Job, Limits, Run
@@ -154,8 +155,20 @@ def grade(
     found, strays = find(paths)
     if not found:
         raise NothingToGrade(strays)
+    with store.reading(options.course or course_of(found)):
+        return _started(found, strays, options, pool, progress, announce)
+
+
+def _started(
+    found: Sequence[Found],
+    strays: Sequence[Stray],
+    options: Options,
+    pool: Pool,
+    progress: Progress | None,
+    announce: Callable[[str], None] | None,
+) -> Graded:
     # the first worker warms up since the pool was entered, the others from here, in their own
-    # processes, while this one derives the references
+    # processes, while this one reads (or derives) the references
     pool.widen(len(found))
     for assignment in _assignments(found, options):
         derive_assignment(assignment)

@@ -7,16 +7,12 @@ scores or none (one without scores counts as not graded yet) and loses at most t
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy import event, func, insert, select, update
@@ -25,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from autograder.classroom.gradebook_rows import Found, Layout, Rows, naive_utc
 from autograder.classroom.marking import Result
+from autograder.classroom.nbgrader_models import nbgrader_models
 from autograder.derivation.references import exercise
 from autograder.release.assignments import generate, nbgrader_api, nbgrader_commands_on_path
 
@@ -44,32 +41,6 @@ class Unrecorded:
 
     result: Result
     problem: Exception
-
-
-def nbgrader_models() -> ModuleType:
-    """nbgrader's gradebook (`nbgrader.api`), imported without what nbgrader's package loads first
-    for Jupyter: its server extensions (jupyter_server, tornado's web, the exchange) take 0.9 s of a
-    one-notebook run, and the gradebook uses none of them. The package's own `__init__` runs the
-    first time anything else of it is asked for; where nbgrader is loaded already, nothing changes.
-    """
-    if "nbgrader" not in sys.modules:
-        spec = importlib.util.find_spec("nbgrader")
-        if spec is not None and spec.loader is not None and spec.submodule_search_locations:
-            package = importlib.util.module_from_spec(spec)
-            loader = spec.loader
-
-            def complete(name: str) -> Any:
-                # `from . import utils` inside nbgrader asks the package for its submodules
-                if not name.startswith("__") and importlib.util.find_spec(f"nbgrader.{name}"):
-                    return importlib.import_module(f"nbgrader.{name}")
-                if package.__dict__.pop("__getattr__", None) is None:
-                    raise AttributeError(name)
-                loader.exec_module(package)
-                return getattr(package, name)
-
-            package.__getattr__ = complete  # type: ignore[method-assign]
-            sys.modules["nbgrader"] = package
-    return importlib.import_module("nbgrader.api")
 
 
 class Gradebook:

@@ -6,7 +6,8 @@ The catalogue's and the exact derivation's names are re-exported here: the deriv
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import combinations, product
@@ -74,8 +75,70 @@ class Reference:
         return rule.numeric()
 
 
+@dataclass(frozen=True)
+class Seed:
+    """Everything derived for one question of the seed's numbers: its reference and the answers it
+    is also right in, what each known mistake gives, and each two mistakes made at once (with the
+    slip of each). What the store keeps (`autograder.derivation.store`)."""
+
+    reference: Target
+    alternatives: tuple[Target, ...]
+    mistakes: tuple[tuple[str, Slip, Target], ...]
+    pairs: tuple[tuple[str, Slip, Target], ...]
+
+
+# Where the seed's derivations may be read instead of derived: set by `store.use`; called once per
+# assignment with its name, it returns the seeds of its questions by id, or None to derive them.
+SeedSource = Callable[[str], Mapping[str, Seed] | None]
+_source: list[SeedSource] = []
+_seeds: dict[str, Seed] = {}
+_looked_up: set[str] = set()
+# the grading run's threads ask at once: one reads (or derives), the others wait for it
+_reading = threading.RLock()
+
+
+def read_seeds_from(source: SeedSource | None) -> SeedSource | None:
+    """Read the seed's derivations from `source` from now on (None: derive them, as by default);
+    returns the source read from until now."""
+    with _reading:
+        before = _source[0] if _source else None
+        _source[:] = [] if source is None else [source]
+        _looked_up.clear()
+        _seeds.clear()
+    return before
+
+
+def _seed(qid: str) -> Seed | None:
+    assignment = qid.partition(".")[0]
+    with _reading:
+        if _source and assignment not in _looked_up:
+            _looked_up.add(assignment)  # marked first: the source may derive, and come back here
+            found = _source[0](assignment)
+            if found is not None:
+                _seeds.update(found)
+        return _seeds.get(qid)
+
+
+def seed(qid: str) -> Seed:
+    """One question's seed derivations, derived now (or found where they were read)."""
+    stored = _seed(qid)
+    if stored is not None:
+        return stored
+    ref = reference(qid)
+    _, q = locate(qid)
+    mistakes = tuple(
+        (m, slip, t) for (m, t), (_, slip) in zip(mistake_targets(qid), slips(q), strict=True)
+    )
+    return Seed(ref.target, ref.alternatives, mistakes, tuple(_pairs(qid, None)))
+
+
 def reference(qid: str, variant: Variant = None) -> Reference:
     """The reference for question `qid` (e.g. "minima.argmin_L1") of a variant (default: the seed's)."""
+    if not variant:
+        stored = _seed(qid)
+        if stored is not None:
+            _, q = locate(qid)
+            return Reference(qid, q, stored.reference, stored.alternatives)
     return _reference_cached(qid, freeze_variant(variant) if variant else None)
 
 
@@ -161,6 +224,10 @@ def mistake_targets(
     qid: str, variant: Variant = None, given: Variant = None
 ) -> list[tuple[str, Target]]:
     """The answer each known mistake leads to, in the order the spec lists the mistakes."""
+    if not given and not variant:
+        stored = _seed(qid)
+        if stored is not None:
+            return [(mistake, t) for mistake, _, t in stored.mistakes]
     if not given:
         return list(_mistake_targets_cached(qid, freeze_variant(variant) if variant else None))
     return _mistake_targets(qid, variant, given)
@@ -174,22 +241,30 @@ def _mistake_targets_cached(qid: str, frozen_variant: Any) -> tuple[tuple[str, T
 def pair_targets(qid: str, variant: Variant = None) -> list[tuple[str, Target]]:
     """The answer of every two mistakes made at once, where it is neither the reference nor what
     one of the mistakes alone gives (the one mistake is then the simpler explanation)."""
-    return list(_pair_targets_cached(qid, freeze_variant(variant) if variant else None))
+    if not variant:
+        stored = _seed(qid)
+        if stored is not None:
+            return [(pair, t) for pair, _, t in stored.pairs]
+    return [(pair, t) for pair, _, t in _pairs(qid, variant)]
+
+
+def _pairs(qid: str, variant: Variant) -> tuple[tuple[str, Slip, Target], ...]:
+    return _pairs_cached(qid, freeze_variant(variant) if variant else None)
 
 
 @lru_cache(maxsize=4096)
-def _pair_targets_cached(qid: str, frozen_variant: Any) -> tuple[tuple[str, Target], ...]:
+def _pairs_cached(qid: str, frozen_variant: Any) -> tuple[tuple[str, Slip, Target], ...]:
     variant = thaw_variant(frozen_variant)
     ex, q = locate(qid)
     ref = reference(qid, variant)
     ref_rule = _rule(ref.target)
     explained = [ref.target, *ref.alternatives, *(t for _, t in mistake_targets(qid, variant))]
-    found: list[tuple[str, Target]] = []
+    found: list[tuple[str, Slip, Target]] = []
     for pair, slip in pair_slips(q):
         # exact per variant: a formula compiled for every pair would cost more than it saves
         t = _derived(ex, q, variant, slip, ref_rule, by_formula=False)
         if not any(coincide(t, other) for other in explained):
-            found.append((pair, t))
+            found.append((pair, slip, t))
     return tuple(found)
 
 

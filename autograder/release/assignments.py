@@ -14,6 +14,7 @@ from typing import Any
 
 import nbformat
 
+from autograder.derivation import store
 from autograder.model.errors import UserError
 from autograder.release.notebooks import instructor_notebook
 
@@ -96,4 +97,6 @@ def release(assignments: Iterable[str], course: Path, lang: str, out: Path) -> l
         shutil.copyfile(source, solution)
         shutil.copyfile(course / "release" / assignment / f"{assignment}.ipynb", student)
         done.append(Released(assignment, lang, solution, student))
+        # the grading runs of the course read the references instead of deriving them
+        store.load_or_derive(assignment, course / store.FOLDER)
     return done
