@@ -137,7 +137,10 @@ def serve(requests: int, replies: Any, shell: Any, kit: Kit, keep: set[int]) -> 
             buffer += chunk
             while b"\n" in buffer:
                 line, _, buffer = buffer.partition(b"\n")
-                waiting.append(json.loads(line))
+                job = json.loads(line)
+                for asked in job["answers"]:
+                    kit.oracles.compile_gradients(asked.get("probes"))
+                waiting.append(job)
 
 
 def _pause(running: Any, now: float) -> float | None:
