@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from autograder.classroom.gradebook import RECORD_ERRORS, Gradebook, Unrecorded
-from autograder.classroom.jobs import job
+from autograder.classroom.jobs import job, prepare_assignment
 from autograder.classroom.marking import Result, mark, refused, unmarked
 from autograder.classroom.pages import write_feedback
 from autograder.classroom.submissions import (
@@ -150,7 +150,7 @@ def grade(
     A caller that has entered a `Pool` already (the CLI does, before it loads the grader) passes it.
     """
     if pool is None:
-        with Pool(options.workers, options.limits, first=1) as own:
+        with Pool(options.workers, options.limits) as own:
             return grade(paths, options, progress, announce, own)
     found, strays = find(paths)
     if not found:
@@ -167,18 +167,22 @@ def _started(
     progress: Progress | None,
     announce: Callable[[str], None] | None,
 ) -> Graded:
-    # the first worker warms up since the pool was entered, the others from here, in their own
-    # processes, while this one reads (or derives) the references
-    pool.widen(len(found))
+    # the sandbox warms up in its own process since the pool was entered, while this one reads
+    # (or derives) the references, builds each assignment's cells and opens the gradebook
     for assignment in _assignments(found, options):
         derive_assignment(assignment)
+        prepare_assignment(assignment)
+    return _grade(found, strays, options, pool, progress, announce)
+
+
+def _confined(pool: Pool, options: Options, announce: Callable[[str], None] | None) -> None:
+    """Waits for the sandbox to say which of its bounds hold; refuses where one is required."""
     held = pool.confinement()
     if announce is not None:
         announce(said_of_confinement(held))
     missing = _missing(held)
     if options.limits.confined and missing:
         raise Unconfined(missing)
-    return _grade(found, strays, options, pool, progress)
 
 
 def _grade(
@@ -187,6 +191,7 @@ def _grade(
     options: Options,
     pool: Pool,
     progress: Progress | None,
+    announce: Callable[[str], None] | None,
 ) -> Graded:
     course = options.course or course_of(found)
     outcome = Graded(found=len(found), ignored=list(strays), course=course)
@@ -195,6 +200,8 @@ def _grade(
         _warn_unrecorded(refusal)
         outcome.unrecorded[refusal.result.path] = refusal.result
 
+    if options.limits.confined:
+        _confined(pool, options, announce)  # refused before the gradebook is even opened
     book = Gradebook(course, options.db_url, options.lang or "de", unrecorded) if course else None
     feedback_dir = options.feedback or (course / "feedback" if course else None)
     variants = Variants(course)
@@ -238,6 +245,8 @@ def _grade(
 
     try:
         graded_already = book.complete() if book and not options.force else {}
+        if not options.limits.confined:
+            _confined(pool, options, announce)  # the sandbox warmed while the gradebook opened
         if book is not None:
             for assignment in _assignments(found, options):
                 book.ensure_assignment(assignment)

@@ -31,6 +31,12 @@ def _spec_cells(assignment: str, variant: Any = None) -> tuple[tuple[str, str, s
     return tuple(cells)
 
 
+def prepare_assignment(assignment: str) -> None:
+    """The cells and the answers to report of an assignment (the seed's numbers), built now."""
+    _spec_cells(assignment)
+    _asked(assignment)
+
+
 def job(
     submission: Submission,
     notebook: nbformat.NotebookNode,

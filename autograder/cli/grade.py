@@ -95,9 +95,9 @@ def _grade(args: argparse.Namespace) -> int:
         scratch_files=args.scratch_files,
         confined=args.require_confinement,
     )
-    # the first sandbox worker warms up in its own process while this one loads the grader (SymPy,
-    # nbformat, nbgrader's gradebook): in a run of one notebook, most of the time
-    with Pool(max(1, args.workers), limits, first=1) as pool:
+    # the sandbox warms up in its own process while this one loads the grader (SymPy, nbformat,
+    # nbgrader's gradebook): in a run of one notebook, most of the time
+    with Pool(max(1, args.workers), limits) as pool:
         return _run(args, limits, pool)
 
 

@@ -46,14 +46,18 @@ def recognise(
     """
     assignment = qid.partition(".")[0]
     earlier = {k: v for k, v in (given or {}).items() if k != q.name}
-    follows = _following(qid, q, variant, earlier) if earlier else None
+    # derived from the student's own answers only where no slip explains the answer: a derivation
+    # of the whole worksheet (SymPy may solve for a minimiser), once per student's numbers
+    follows: list[Target | None] = []
     with excluded():
         singles = mistake_targets(qid, variant)
     for lenient in (False, True):
         named = _fitting(q, canonical, singles, lenient)
         if named:
             return _named(qid, assignment, named, lang)
-        if follows is not None and matches(q, canonical, follows, lenient):
+        if earlier and not follows:
+            follows.append(_following(qid, q, variant, earlier))
+        if follows and follows[0] is not None and matches(q, canonical, follows[0], lenient):
             source = ", ".join(sorted(earlier))
             text = feedback.mistake_text(assignment, "carried", lang, source=source)
             return Verdict(qid, "wrong", 0.0, "carried", text)

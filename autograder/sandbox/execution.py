@@ -31,9 +31,6 @@ SANDBOX = Path(__file__).with_name("worker.py")
 # How long the worker may take beyond the submission's own wall bound before it counts as lost.
 WORKER_GRACE_SECONDS = 15.0
 STARTUP_SECONDS = 120.0
-# Submissions a worker runs at once, each in a child of its own: a child that sleeps or waits
-# holds a slot, not a core, so that a few slow notebooks do not idle the machine.
-SLOTS = 2
 
 
 @dataclass(frozen=True)
@@ -138,10 +135,10 @@ class WorkerLost(RuntimeError):
 
 
 class Worker:
-    """One sandbox process: started once, warmed, then up to `slots` jobs at a time.
+    """One sandbox process: started once, warmed, then up to `slots` jobs at a time, each in a child
+    of its own.
 
-    It warms up (imports) in its own process: `wait_ready` is where the caller waits for that. Each
-    job runs in a child of its own; a job that waits (sleeps, blocks) holds a slot, not a core.
+    It warms up (imports) in its own process: `wait_ready` is where the caller waits for that.
     Several threads may call `run` at once: one of them reads the worker's replies for all.
     """
 
@@ -194,8 +191,7 @@ class Worker:
                 self.process.stdin.flush()
             except OSError as problem:
                 raise WorkerLost(str(problem)) from None
-        # a job may wait in the worker for the one beside it, each bounded by the wall bound
-        return self._reply(number, limits.wall_seconds * self.slots + WORKER_GRACE_SECONDS)
+        return self._reply(number, limits.wall_seconds + WORKER_GRACE_SECONDS)
 
     def _reply(self, number: int, seconds: float) -> dict[str, Any]:
         """The reply to job `number`: read by whichever waiting thread is not waiting on another

@@ -11,7 +11,6 @@ from typing import Any
 
 from autograder.sandbox.execution import (
     BOUNDS,
-    SLOTS,
     STARTUP_SECONDS,
     Job,
     Limits,
@@ -23,43 +22,34 @@ from autograder.sandbox.execution import (
 
 
 class Pool:
-    """`workers` sandbox processes; jobs are spread over them, a lost worker is replaced.
+    """`workers` submissions at once, in one sandbox process that forks a child for each; a lost
+    process is replaced and its jobs run once more.
 
-    Entering starts the workers without waiting for them: they warm up while the caller prepares
-    (opens the gradebook, derives references), and the first job waits for them. With `first`,
-    entering starts only that many, and `widen` the others once the caller knows it needs them.
+    One warm process serves them all: a second would cost its own warm-up (SymPy, pandas, IPython:
+    0.9 s of CPU) and gain nothing, since its children are as much apart from each other as from
+    the grader. Entering starts it without waiting: it warms up while the caller prepares (opens
+    the gradebook, reads the references), and the first job waits for it.
     """
 
-    def __init__(
-        self, workers: int, limits: Limits, first: int | None = None, slots: int = SLOTS
-    ) -> None:
+    def __init__(self, workers: int, limits: Limits) -> None:
         self.limits = limits
         self.size = max(1, workers)
-        self.slots = max(1, slots)
-        self.first = self.size if first is None else max(1, min(first, self.size))
         self.idle: queue.Queue[Worker] = queue.Queue()
         self.all: list[Worker] = []
         self.starting: list[Worker] = []
         self.lock = threading.Lock()
 
     def __enter__(self) -> Pool:
-        self._start(self.first)
+        try:
+            worker = self._worker()
+        except OSError:
+            return self
+        with self.lock:
+            self.starting.append(worker)
         return self
 
-    def widen(self, jobs: int) -> None:
-        """Workers for `jobs` jobs, up to the pool's size: those not started yet start now."""
-        with self.lock:
-            started = len(self.all) + len(self.starting)
-        self._start(min(jobs, self.size) - started)
-
-    def _start(self, count: int) -> None:
-        for _ in range(count):
-            try:
-                worker = Worker(self.limits, self.slots)
-            except OSError:
-                continue
-            with self.lock:
-                self.starting.append(worker)
+    def _worker(self) -> Worker:
+        return Worker(self.limits, slots=self.size)
 
     def _ready(self) -> None:
         """The workers started on entering, once warm; one that does not start is dropped."""
@@ -82,7 +72,7 @@ class Pool:
 
     def _start_one(self) -> None:
         try:
-            worker = Worker(self.limits, self.slots)
+            worker = self._worker()
         except OSError:
             return
         self._enlist(worker)

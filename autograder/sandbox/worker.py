@@ -19,16 +19,10 @@ import signal
 import sys
 import tempfile
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve().parent
-# A child that used more than this share of a core since it was last looked at is computing; a job
-# waiting beside it starts once it is not. Looked at every LOOK seconds while a job waits.
-BUSY = 0.25
-LOOK = 0.05
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _load(name: str) -> Any:
@@ -96,36 +90,23 @@ def main() -> None:
 
 
 def serve(requests: int, replies: Any, shell: Any, kit: Kit, keep: set[int]) -> None:
-    """Every job the grader sends (no more at once than the worker's slots), each in a child of its
-    own, replied to as each child ends, in any order.
-
-    A job starts at once where no child is computing; beside one that computes it waits until that
-    one waits too (sleeps, blocks) or ends: the bounds are wall time, and two children computing on
-    one core would each take twice as long.
-    """
+    """Every job the grader sends, each in a child of its own as soon as it arrives (the grader
+    sends no more at once than it gives the sandbox cores), replied to as each child ends, in any
+    order."""
     # by pid: a child's pipe is closed before it is reaped, and its number serves the next child
     running: dict[int, Running] = {}
-    waiting: deque[dict[str, Any]] = deque()
     buffer, reading = b"", True
-    while reading or running or waiting:
+    while reading or running:
         now = time.monotonic()
         for pid, one in list(running.items()):
             if one.ended(now):
                 del running[pid]
                 _send(replies, one.reply())
-        while waiting and not any(one.computing(now) for one in running.values()):
-            # a child closes every pipe of the worker's: its siblings' results are not its own
-            siblings = {one.fd for one in running.values() if one.open}
-            one = Running(waiting.popleft(), shell, kit, keep | siblings)
-            running[one.pid] = one
-        if not (reading or running or waiting):
+        if not (reading or running):
             return
         pipes = {one.fd: one for one in running.values() if one.open}
         watched = [*pipes, requests] if reading else list(pipes)
-        pause = _pause(running.values(), now)
-        if waiting:
-            pause = LOOK if pause is None else min(pause, LOOK)
-        ready, _, _ = select.select(watched, [], [], pause)
+        ready, _, _ = select.select(watched, [], [], _pause(running.values(), now))
         for fd in ready:
             if fd != requests:
                 pipes[fd].read()
@@ -140,7 +121,10 @@ def serve(requests: int, replies: Any, shell: Any, kit: Kit, keep: set[int]) -> 
                 job = json.loads(line)
                 for asked in job["answers"]:
                     kit.oracles.compile_gradients(asked.get("probes"))
-                waiting.append(job)
+                # a child closes every pipe of the worker's: its siblings' results are not its own
+                siblings = {one.fd for one in running.values() if one.open}
+                one = Running(job, shell, kit, keep | siblings)
+                running[one.pid] = one
 
 
 def _pause(running: Any, now: float) -> float | None:
@@ -185,22 +169,6 @@ class Running:
         self.status = "finished"
         self.code: int | None = None
         self.usage: Any = None
-        # when the child's CPU time was last looked at, and how much it had used then
-        self.looked = (self.started, 0.0)
-        self.busy = True
-
-    def computing(self, now: float) -> bool:
-        """Whether the child used more than a share of a core since it was last looked at (one
-        just started counts as computing; one whose use cannot be read, too)."""
-        then, before = self.looked
-        if now - then < LOOK:
-            return self.busy
-        used = _cpu_seconds(self.pid)
-        if used is None:
-            return True
-        self.busy = (used - before) / (now - then) > BUSY
-        self.looked = (now, used)
-        return self.busy
 
     def read(self) -> None:
         chunk = os.read(self.fd, 1 << 16)
@@ -272,16 +240,6 @@ class Running:
             "max_rss_kb": self.usage.ru_maxrss,
             "output_bytes": output_bytes,
         }
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User and system time of a process and its threads so far, from /proc (None if unreadable)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def _held(first: bytes) -> dict[str, bool]:

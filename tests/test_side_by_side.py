@@ -1,5 +1,5 @@
-"""A worker runs several submissions at once, each in a child of its own: one that waits holds a
-slot, not the worker; the children never see each other's pipes, and every reply comes back."""
+"""One sandbox process runs the pool's submissions side by side, each in a child of its own: the
+children never see each other's pipes, and every reply comes back, in whatever order they end."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ CLOSES_ITS_PIPE = (
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[Pool]:
-    with Pool(1, LIMITS, slots=2) as p:
+    with Pool(2, LIMITS) as p:
         yield p
 
 
@@ -66,7 +66,7 @@ def at_once(pool: Pool, *jobs: Job, stagger: float = 0.0) -> list[Run]:
     return [r for r in runs if r is not None]
 
 
-def test_two_submissions_that_wait_run_side_by_side_on_one_worker(pool: Pool) -> None:
+def test_two_submissions_run_side_by_side_in_one_sandbox_process(pool: Pool) -> None:
     waiting = job(TIMES.format(body="time.sleep(2)"), "started", "ended")
     first, second = at_once(pool, waiting, waiting)
     assert first.completed and second.completed
