@@ -27,6 +27,7 @@ from autograder.derivation.references import exercise, reference
 from autograder.derivation.variants import course_secret
 from autograder.judging.grading import is_right
 from autograder.model.spec import Kind
+from autograder.release.assignments import generate, nbgrader_api
 from autograder.release.per_student import Variants, read_students, roster
 from autograder.samples import answered, solution_code, submit, value_code
 from autograder.sandbox.execution import Answer, Job, Limits, Run
@@ -99,6 +100,24 @@ def test_every_student_gets_a_notebook_of_their_own_through_nbgrader(course: Pat
     assert roster(course) == {ASSIGNMENT: sorted(STUDENTS)}
     # the course's shared version is nbgrader's as always (its gradebook holds the grade cells)
     assert (course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+
+
+@pytest.mark.parametrize("student", STUDENTS[:3])
+def test_each_notebook_is_what_nbgrader_generate_assignment_makes_for_that_student(
+    course: Path, student: str, tmp_path: Path
+) -> None:
+    """The release runs nbgrader's preprocessors in memory; nbgrader's own generate_assignment, on a
+    course of its own with the student's numbers, writes the same bytes."""
+    variant = Variants(course).of(ASSIGNMENT, student)
+    assert variant is not None
+    api = nbgrader_api(tmp_path / "staging")
+    generate(api, ASSIGNMENT, tmp_path / "staging", "de", variant)
+    theirs = nbformat.read(
+        tmp_path / "staging" / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4
+    )
+    theirs.metadata.setdefault("autograder", {})["student"] = student
+    nbformat.write(theirs, tmp_path / "theirs.ipynb")
+    assert personal(course, student).read_bytes() == (tmp_path / "theirs.ipynb").read_bytes()
 
 
 def test_the_secret_stays_in_the_course(course: Path) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,12 @@ from autograder.derivation.variants import course_secret, draw
 from autograder.model.errors import UserError
 from autograder.release.assignments import generate, nbgrader_api
 from autograder.release.files import write_whole
+from autograder.release.personal import Pipeline, student_notebooks
 
 # what a student id may be: it names folders and gradebook rows; a name of dots only would be a
 # folder above the feedback pages (`..`), not a student
 STUDENT_ID = re.compile(r"^(?!\.+$)[\w.@+-]{1,100}$")
 ROSTER_FILE = Path(".autograder") / "roster.json"
-# nbgrader generates each student's notebook in this course of its own (a scratch gradebook too),
-# so that the course's gradebook keeps the one shared version of every assignment
-STAGING = Path(".autograder") / "staging"
 # COURSE/release_per_student/STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb, as nbgrader lays out feedback
 OUT = "release_per_student"
 
@@ -106,22 +103,22 @@ def students_in_gradebook(course: Path, db_url: str | None = None) -> list[str]:
 def release_per_student(
     assignments: Iterable[str], course: Path, lang: str, students: list[str]
 ) -> list[Personal]:
-    """The shared version of each assignment into the course (its gradebook entries: grade ids
-    and points are the same for every student), then each student's own notebook through nbgrader.
+    """The shared version of each assignment into the course through nbgrader's generate_assignment
+    (its gradebook entries: grade ids and points are the same for every student), then each
+    student's own notebook through the same preprocessors, configured as the course configures them.
     """
     if not students:
         raise BadRoster("no students to release to")
     secret = course_secret(course, create=True)
     api = nbgrader_api(course)
-    staging = course / STAGING
-    staging_api = nbgrader_api(staging)
+    pipeline: Pipeline | None = None
     made: list[Personal] = []
     listed = roster(course)
     for assignment in assignments:
         generate(api, assignment, course, lang)
-        for student in students:
-            variant = draw(assignment, student, secret)
-            notebook = _generate(staging_api, staging, assignment, lang, variant)
+        pipeline = pipeline or Pipeline(course)
+        for student, text in student_notebooks(pipeline, assignment, lang, students, secret):
+            notebook = nbformat.reads(text, as_version=4)
             target = course / OUT / student / assignment / f"{assignment}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             notebook.metadata.setdefault("autograder", {})["student"] = student
@@ -129,13 +126,4 @@ def release_per_student(
             made.append(Personal(assignment, student, target))
         listed[assignment] = sorted(set(listed.get(assignment, [])) | set(students))
         write_whole(course / ROSTER_FILE, json.dumps(listed, indent=1, sort_keys=True) + "\n")
-    shutil.rmtree(staging / "release", ignore_errors=True)
     return made
-
-
-def _generate(
-    api: Any, staging: Path, assignment: str, lang: str, variant: Mapping[str, Any]
-) -> nbformat.NotebookNode:
-    generate(api, assignment, staging, lang, variant)
-    released = staging / "release" / assignment / f"{assignment}.ipynb"
-    return nbformat.read(released, as_version=4)
