@@ -101,7 +101,7 @@ def test_each_case_gets_its_expected_score_and_a_clear_message(
     got = {q["id"].partition(".")[2]: q["score"] for q in result["questions"]}
     assert got == case.expected(), case.what
     said = " ".join([q["feedback"] for q in result["questions"]] + result["errors"])
-    assert case.says in said, said
+    assert any(phrase in said for phrase in case.says.split(" | ")), said
     assert "Traceback" not in said
 
 

@@ -344,7 +344,10 @@ def _stopped(run: Run, job: Job, lang: str, limits: Limits) -> str | None:
 
 
 def _signal_reason(run: Run, lang: str, limits: Limits) -> str:
-    if run.signal in (signal.SIGXCPU, signal.SIGKILL) and run.cpu_seconds >= limits.cpu_seconds:
+    # SIGXCPU is the CPU bound's own signal; SIGKILL is its hard limit, one second later
+    if run.signal == signal.SIGXCPU or (
+        run.signal == signal.SIGKILL and run.cpu_seconds >= limits.cpu_seconds
+    ):
         return feedback.message("submission", "signal_cpu", lang, limit=f"{limits.cpu_seconds:g}")
     if run.max_rss_kb * 1024 >= 0.9 * limits.memory_bytes:
         limit = f"{limits.memory_bytes / 1024**3:g} GiB"

@@ -32,7 +32,10 @@ def grade_parser(commands: argparse._SubParsersAction) -> None:
     grade.add_argument("--db", metavar="URL", help="a SQLAlchemy URL instead of DIR/gradebook.db")
     grade.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     grade.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="parallel workers (default: cores)"
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions run side by side (default: cores)",
     )
     grade.add_argument(
         "--lang",

@@ -31,6 +31,9 @@ SANDBOX = Path(__file__).with_name("worker.py")
 # How long the worker may take beyond the submission's own wall bound before it counts as lost.
 WORKER_GRACE_SECONDS = 15.0
 STARTUP_SECONDS = 120.0
+# Jobs in a sandbox process per submission computing at once: one that waits (sleeps, blocks) holds
+# a slot, not a core, and the next starts beside it.
+SLOTS = 2
 
 
 @dataclass(frozen=True)
@@ -136,16 +139,18 @@ class WorkerLost(RuntimeError):
 
 class Worker:
     """One sandbox process: started once, warmed, then up to `slots` jobs at a time, each in a child
-    of its own.
+    of its own, of which up to `computing` compute at once (the others wait in it for a core).
 
     It warms up (imports) in its own process: `wait_ready` is where the caller waits for that.
     Several threads may call `run` at once: one of them reads the worker's replies for all.
     """
 
-    def __init__(self, limits: Limits, slots: int = 1) -> None:
+    def __init__(self, limits: Limits, slots: int = 1, computing: int = 1) -> None:
         self.home = tempfile.mkdtemp(prefix="autograder-sandbox-")
         os.chmod(self.home, 0o755)  # the child, under an identity of its own, reads it
-        settings = json.dumps({"path": student_path(), "limits": asdict(limits)})
+        settings = json.dumps(
+            {"path": student_path(), "limits": asdict(limits), "computing": max(1, computing)}
+        )
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", str(SANDBOX), settings],
             stdin=subprocess.PIPE,
@@ -191,7 +196,10 @@ class Worker:
                 self.process.stdin.flush()
             except OSError as problem:
                 raise WorkerLost(str(problem)) from None
-        return self._reply(number, limits.wall_seconds + WORKER_GRACE_SECONDS)
+        # a job may wait in the worker for a core, and a wall bound stretches by the time waited
+        # for one (up to three times the bound)
+        waited = 3 * limits.wall_seconds * self.slots
+        return self._reply(number, waited + WORKER_GRACE_SECONDS)
 
     def _reply(self, number: int, seconds: float) -> dict[str, Any]:
         """The reply to job `number`: read by whichever waiting thread is not waiting on another

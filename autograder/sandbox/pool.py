@@ -11,6 +11,7 @@ from typing import Any
 
 from autograder.sandbox.execution import (
     BOUNDS,
+    SLOTS,
     STARTUP_SECONDS,
     Job,
     Limits,
@@ -22,8 +23,9 @@ from autograder.sandbox.execution import (
 
 
 class Pool:
-    """`workers` submissions at once, in one sandbox process that forks a child for each; a lost
-    process is replaced and its jobs run once more.
+    """`workers` submissions computing at once (and SLOTS times as many where the others wait), in
+    one sandbox process that forks a child for each; a lost process is replaced and its jobs run
+    once more.
 
     One warm process serves them all: a second would cost its own warm-up (SymPy, pandas, IPython:
     0.9 s of CPU) and gain nothing, since its children are as much apart from each other as from
@@ -49,7 +51,7 @@ class Pool:
         return self
 
     def _worker(self) -> Worker:
-        return Worker(self.limits, slots=self.size)
+        return Worker(self.limits, slots=SLOTS * self.size, computing=self.size)
 
     def _ready(self) -> None:
         """The workers started on entering, once warm; one that does not start is dropped."""

@@ -19,10 +19,18 @@ import signal
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve().parent
+# A child that used more than this share of a core since it was last looked at is computing; a job
+# waiting for a core starts once one is not. Looked at every LOOK seconds while a job waits.
+BUSY = 0.25
+LOOK = 0.05
+TICKS = os.sysconf("SC_CLK_TCK")
+# a wall bound stretched by the time waited for a core ends all the same at this many times its length
+STRETCH = 3
 
 
 def _load(name: str) -> Any:
@@ -83,30 +91,45 @@ def main() -> None:
         probe.wait()
     held = probe.reply()["confined"]
     _send(replies, {"ready": True, "pid": os.getpid(), "confined": held})
-    serve(requests, replies, shell, kit, keep)
+    serve(requests, replies, shell, kit, keep, settings["computing"])
     # the grader closed the pipe: every reply is sent and flushed, and nothing of the interpreter's
     # own shutdown (IPython's and the libraries' exit handlers, 0.3 s) is of use to anyone
     os._exit(0)
 
 
-def serve(requests: int, replies: Any, shell: Any, kit: Kit, keep: set[int]) -> None:
-    """Every job the grader sends, each in a child of its own as soon as it arrives (the grader
-    sends no more at once than it gives the sandbox cores), replied to as each child ends, in any
-    order."""
+def serve(
+    requests: int, replies: Any, shell: Any, kit: Kit, keep: set[int], computing: int
+) -> None:
+    """Every job the grader sends (no more at once than the worker's slots), each in a child of its
+    own, replied to as each child ends, in any order.
+
+    A job starts at once where fewer than `computing` children compute (the cores the grader gives
+    the sandbox); otherwise it waits until one of them waits (sleeps, blocks) or ends: the bounds
+    are wall time, and two children computing on one core would each take twice as long.
+    """
     # by pid: a child's pipe is closed before it is reaped, and its number serves the next child
     running: dict[int, Running] = {}
+    waiting: deque[dict[str, Any]] = deque()
     buffer, reading = b"", True
-    while reading or running:
+    while reading or running or waiting:
         now = time.monotonic()
         for pid, one in list(running.items()):
             if one.ended(now):
                 del running[pid]
                 _send(replies, one.reply())
-        if not (reading or running):
+        while waiting and sum(one.computing(now) for one in running.values()) < computing:
+            # a child closes every pipe of the worker's: its siblings' results are not its own
+            siblings = {one.fd for one in running.values() if one.open}
+            one = Running(waiting.popleft(), shell, kit, keep | siblings)
+            running[one.pid] = one
+        if not (reading or running or waiting):
             return
         pipes = {one.fd: one for one in running.values() if one.open}
         watched = [*pipes, requests] if reading else list(pipes)
-        ready, _, _ = select.select(watched, [], [], _pause(running.values(), now))
+        pause = _pause(running.values(), now)
+        if waiting:
+            pause = LOOK if pause is None else min(pause, LOOK)
+        ready, _, _ = select.select(watched, [], [], pause)
         for fd in ready:
             if fd != requests:
                 pipes[fd].read()
@@ -121,10 +144,7 @@ def serve(requests: int, replies: Any, shell: Any, kit: Kit, keep: set[int]) -> 
                 job = json.loads(line)
                 for asked in job["answers"]:
                     kit.oracles.compile_gradients(asked.get("probes"))
-                # a child closes every pipe of the worker's: its siblings' results are not its own
-                siblings = {one.fd for one in running.values() if one.open}
-                one = Running(job, shell, kit, keep | siblings)
-                running[one.pid] = one
+                waiting.append(job)
 
 
 def _pause(running: Any, now: float) -> float | None:
@@ -169,6 +189,22 @@ class Running:
         self.status = "finished"
         self.code: int | None = None
         self.usage: Any = None
+        # when the child's CPU time was last looked at, and how much it had used then
+        self.looked = (self.started, 0.0)
+        self.busy = True
+
+    def computing(self, now: float) -> bool:
+        """Whether the child used more than a share of a core since it was last looked at (one
+        just started counts as computing; one whose use cannot be read, too)."""
+        then, before = self.looked
+        if now - then < LOOK:
+            return self.busy
+        used = _cpu_seconds(self.pid)
+        if used is None:
+            return True
+        self.busy = (used - before) / (now - then) > BUSY
+        self.looked = (now, used)
+        return self.busy
 
     def read(self) -> None:
         chunk = os.read(self.fd, 1 << 16)
@@ -192,8 +228,16 @@ class Running:
             time.sleep(0.0005)
 
     def ended(self, now: float) -> bool:
-        """Whether the child has ended (killed at its deadline); reaps it if so."""
+        """Whether the child has ended (killed at its deadline); reaps it if so.
+
+        The time the child waited for a core does not count towards its wall bound (up to STRETCH
+        times the bound in all), as in the child's own bounds of a cell and a function."""
         if now >= self.deadline and self.code is None:
+            wall, elapsed = self.limits["wall_seconds"], now - self.started
+            ran = elapsed - _waited(self.pid)
+            if ran < wall and elapsed < STRETCH * wall:
+                self.deadline = now + max(min(wall - ran, STRETCH * wall - elapsed), 0.005)
+                return False
             if self.open:
                 self.status = "timeout"
             _kill_group(self.pid)
@@ -240,6 +284,25 @@ class Running:
             "max_rss_kb": self.usage.ru_maxrss,
             "output_bytes": output_bytes,
         }
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User and system time of a process and its threads so far, from /proc (None if unreadable)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _waited(pid: int) -> float:
+    """Seconds a process has waited for a core so far (0 where the kernel does not say)."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (IndexError, OSError, ValueError):
+        return 0.0
 
 
 def _held(first: bytes) -> dict[str, bool]:

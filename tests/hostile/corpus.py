@@ -334,7 +334,7 @@ FIRST: tuple[Case, ...] = (
             "import sys\nsys.setrecursionlimit(10**8)\ndef down(n):\n    return down(n + 1) + 1\ndown(0)"
         ),
         WRONG,
-        "abgebrochen",
+        "abgebrochen | Speichergrenze | MemoryError",
     ),
     Case(
         "ignore_signals",
@@ -344,7 +344,7 @@ FIRST: tuple[Case, ...] = (
             "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass"
         ),
         WRONG,
-        "länger als 12 s",
+        "länger als 12 s | Rechenzeitgrenze von 12 s",
     ),
     Case(
         "close_stdout",

@@ -44,7 +44,9 @@ class Case:
     build: Callable[[nbformat.NotebookNode], nbformat.NotebookNode | bytes]
     # points that differ from full marks; None: the whole submission is refused (0 for all)
     points: dict[str, float] | None = field(default_factory=dict)
-    # a phrase that the feedback of some question or the submission's errors contains
+    # a phrase that the feedback of some question or the submission's errors contains; a runaway
+    # that meets one of several bounds first, as the machine's load has it (the time a submission
+    # waits for a core does not count towards its wall bounds), names them with " | " between
     says: str = ""
     # files beside the submissions (a stray notebook, a link, another tree), given `submitted/`
     place: Callable[[Path], None] | None = None
