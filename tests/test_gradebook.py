@@ -158,13 +158,23 @@ def test_the_gradebook_models_come_without_jupyter_and_the_packages_stay_whole()
         "from autograder.classroom.nbgrader_models import nbgrader_models\n"
         "api = nbgrader_models()\n"
         "print(hasattr(api, 'Gradebook'), 'jupyter_server' in sys.modules,"
-        " 'setuptools.dist' in sys.modules)\n"
-        "import nbgrader, setuptools\n"
+        " 'setuptools.dist' in sys.modules, 'requests.api' in sys.modules)\n"
+        "import nbgrader, setuptools, requests\n"
         "from nbgrader.apps import NbGraderAPI\n"
         "print(nbgrader.__version__ == nbgrader._version.__version__,"
-        " callable(nbgrader._jupyter_server_extension_points), callable(setuptools.setup))\n"
+        " callable(nbgrader._jupyter_server_extension_points), callable(setuptools.setup),"
+        " callable(requests.get))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120
     )
-    assert done.stdout.split() == ["True", "False", "False", "True", "True", "True"]
+    assert done.stdout.split() == [
+        "True",
+        "False",
+        "False",
+        "False",
+        "True",
+        "True",
+        "True",
+        "True",
+    ]

@@ -1,8 +1,9 @@
 """nbgrader's gradebook models (`nbgrader.api`), imported without what their packages load first.
 
 `import nbgrader` loads its Jupyter server extensions (jupyter_server, tornado's web, the exchange),
-and `nbgrader.api` imports `setuptools.archive_util`, whose package loads setuptools whole: 1.1 s of
-a one-notebook run, of which the gradebook uses nothing. Each package's own `__init__` runs the
+`nbgrader.api` imports `setuptools.archive_util`, whose package loads setuptools whole, and its
+JupyterHub authenticator imports `requests` (0.1 s): 1.2 s of a one-notebook run, of which the
+gradebook uses nothing. Each package's own `__init__` runs the
 first time anything else of it is asked for, so later users of nbgrader and setuptools get them
 whole; where a package is loaded already, nothing changes.
 """
@@ -15,7 +16,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-DEFERRED = ("nbgrader", "setuptools")
+DEFERRED = ("nbgrader", "setuptools", "requests")
 
 
 def nbgrader_models() -> ModuleType:
