@@ -92,3 +92,16 @@ def test_a_child_that_closes_its_pipe_and_goes_on_gets_its_reply_and_so_does_the
     )
     assert closing.status == "finished" and not closing.completed
     assert following.completed and following.answers["answer"].value == 7
+
+
+def test_a_submission_that_waits_lets_the_next_start_on_its_core() -> None:
+    # one core for the sandbox: the sleeping submission holds a slot but computes nothing
+    with Pool(1, LIMITS) as single:
+        sleeping, quick = at_once(
+            single,
+            job(TIMES.format(body="time.sleep(2)"), "started", "ended"),
+            job(TIMES.format(body="answer = 7"), "ended"),
+            stagger=0.3,
+        )
+    assert sleeping.completed and quick.completed
+    assert quick.answers["ended"].value < sleeping.answers["ended"].value

@@ -334,7 +334,7 @@ FIRST: tuple[Case, ...] = (
             "import sys\nsys.setrecursionlimit(10**8)\ndef down(n):\n    return down(n + 1) + 1\ndown(0)"
         ),
         WRONG,
-        "abgebrochen | Speichergrenze | MemoryError",
+        "abgebrochen | beendet | MemoryError",
     ),
     Case(
         "ignore_signals",
