@@ -20,6 +20,7 @@ from autograder.sandbox import confinement
 from autograder.sandbox.execution import BOUNDS, Asked, Cell, Job, Limits, Run
 from autograder.sandbox.oracles import Gradient
 from autograder.sandbox.pool import Pool
+from autograder.sandbox.worker import STRETCH
 
 LIMITS = Limits(
     wall_seconds=8,
@@ -134,7 +135,9 @@ def test_a_submission_that_ignores_the_alarm_is_ended_at_the_wall_bound(pool: Po
     )
     assert r.status in ("timeout", "killed")
     assert value(r) == 5  # reported before the runaway cell: nothing graded is lost
-    assert r.seconds < LIMITS.wall_seconds + 2
+    # the bound counts the time the run computed, not the time it waited for a core on a loaded
+    # machine: up to STRETCH times the bound in all
+    assert r.seconds < STRETCH * LIMITS.wall_seconds + 2
 
 
 def test_a_memory_bomb_meets_the_memory_bound(pool: Pool) -> None:
