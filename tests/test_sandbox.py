@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from autograder.sandbox import confinement
+from autograder.sandbox.child import STRETCH
 from autograder.sandbox.execution import BOUNDS, Asked, Cell, Job, Limits, Run
 from autograder.sandbox.oracles import Gradient
 from autograder.sandbox.pool import Pool
-from autograder.sandbox.worker import STRETCH
 
 LIMITS = Limits(
     wall_seconds=8,
@@ -366,3 +366,15 @@ def test_a_syscall_of_another_architecture_ends_the_run_and_keeps_what_came_befo
     assert value(r) == 5
     assert "late" not in r.answers
     assert r.signal == signal.SIGSYS
+
+
+def test_a_time_bound_does_not_count_the_time_waited_for_a_core_up_to_its_stretch() -> None:
+    from autograder.sandbox.child import time_left, waited
+
+    assert time_left(10, elapsed=4, waiting=0) == 6
+    assert time_left(10, elapsed=11, waiting=0) == 0
+    assert time_left(10, elapsed=12, waiting=5) == 3  # it ran 7 s of the 10
+    assert time_left(10, elapsed=STRETCH * 10 - 1, waiting=25) == 1  # the stretch ends it first
+    assert time_left(10, elapsed=STRETCH * 10, waiting=29) == 0
+    assert waited(b"123456 2500000000 17\n") == 2.5
+    assert waited(b"") == 0

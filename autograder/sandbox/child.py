@@ -33,25 +33,37 @@ _schedstat: list[int] = []
 STRETCH = 3
 
 
+def waited(schedstat: bytes) -> float:
+    """Seconds waited for a core, from a task's /proc schedstat line (0 where it says nothing)."""
+    try:
+        return int(schedstat.split()[1]) / 1e9
+    except (IndexError, ValueError):
+        return 0.0
+
+
+def time_left(bound: float, elapsed: float, waiting: float) -> float:
+    """Seconds left of a time bound `elapsed` seconds after it was set, of which `waiting` were
+    spent waiting for a core: they do not count (a bound is not cut for the machine's load), up
+    to STRETCH times the bound in all. 0 where it is reached."""
+    return max(0.0, min(bound - (elapsed - waiting), STRETCH * bound - elapsed))
+
+
 def _waited() -> float:
     """Seconds this process has waited for a core so far (0 where the kernel does not say)."""
     try:
-        return int(os.pread(_schedstat[0], 128, 0).split()[1]) / 1e9
-    except (IndexError, OSError, ValueError):
+        return waited(os.pread(_schedstat[0], 128, 0))
+    except (IndexError, OSError):
         return 0.0
 
 
 def _arm(seconds: float) -> None:
-    """The alarm of a bound of `seconds` of wall time, of which the time the child waited for a
-    core (other submissions beside it, other work on the machine) does not count: a cell is not
-    cut for the machine's load. Up to STRETCH times the bound in all."""
-    start, waited = time.monotonic(), _waited()
+    """The alarm of a bound of `seconds` of wall time, of which the time the child waits for a
+    core (other submissions beside it, other work on the machine) does not count."""
+    start, before = time.monotonic(), _waited()
 
     def alarm(signum: int, frame: Any) -> None:
-        elapsed = time.monotonic() - start
-        ran = elapsed - (_waited() - waited)
-        if ran < seconds and elapsed < STRETCH * seconds:
-            left = min(seconds - ran, STRETCH * seconds - elapsed)
+        left = time_left(seconds, time.monotonic() - start, _waited() - before)
+        if left > 0:
             signal.setitimer(signal.ITIMER_REAL, max(left, 0.005))
             return
         raise CellTimeout("time bound reached")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.sandbox import plain, protocol
+from autograder.sandbox.child import STRETCH
 from autograder.sandbox.limits import Limits as Limits
 from autograder.sandbox.oracles import Gradient
 
@@ -196,10 +197,10 @@ class Worker:
                 self.process.stdin.flush()
             except OSError as problem:
                 raise WorkerLost(str(problem)) from None
-        # a job may wait in the worker for a core, and a wall bound stretches by the time waited
-        # for one (up to three times the bound)
-        waited = 3 * limits.wall_seconds * self.slots
-        return self._reply(number, waited + WORKER_GRACE_SECONDS)
+        # a job may wait in the worker behind the others of its slots, and a wall bound stretches
+        # by the time waited for a core (up to STRETCH times the bound)
+        longest = STRETCH * limits.wall_seconds * self.slots
+        return self._reply(number, longest + WORKER_GRACE_SECONDS)
 
     def _reply(self, number: int, seconds: float) -> dict[str, Any]:
         """The reply to job `number`: read by whichever waiting thread is not waiting on another

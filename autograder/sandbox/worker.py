@@ -29,8 +29,6 @@ HERE = Path(__file__).resolve().parent
 BUSY = 0.25
 LOOK = 0.05
 TICKS = os.sysconf("SC_CLK_TCK")
-# a wall bound stretched by the time waited for a core ends all the same at this many times its length
-STRETCH = 3
 
 
 def _load(name: str) -> Any:
@@ -136,7 +134,7 @@ def serve(
     kit: Kit,
     keep: set[int],
     computing: int,
-    transforms: Transforms | None = None,
+    transforms: Transforms,
 ) -> None:
     """Every job the grader sends (no more at once than the worker's slots), each in a child of its
     own, replied to as each child ends, in any order.
@@ -182,8 +180,7 @@ def serve(
                 job = json.loads(line)
                 for asked in job["answers"]:
                     kit.oracles.compile_gradients(asked.get("probes"))
-                if transforms is not None:
-                    transforms.learn(job["cells"])
+                transforms.learn(job["cells"])
                 waiting.append(job)
 
 
@@ -209,6 +206,7 @@ class Running:
 
     def __init__(self, job: dict[str, Any], shell: Any, kit: Kit, keep: set[int]) -> None:
         self.job = job
+        self.child = kit.child
         self.limits = job["limits"]
         self.workdir = tempfile.mkdtemp(prefix="submission-")
         self.fd, write_end = os.pipe()
@@ -232,6 +230,14 @@ class Running:
         # when the child's CPU time was last looked at, and how much it had used then
         self.looked = (self.started, 0.0)
         self.busy = True
+
+    def _waited(self) -> float:
+        """Seconds the child has waited for a core so far (0 where the kernel does not say)."""
+        try:
+            with open(f"/proc/{self.pid}/schedstat", "rb") as f:
+                return float(self.child.waited(f.read()))
+        except OSError:
+            return 0.0
 
     def computing(self, now: float) -> bool:
         """Whether the child used more than a share of a core since it was last looked at (one
@@ -270,13 +276,14 @@ class Running:
     def ended(self, now: float) -> bool:
         """Whether the child has ended (killed at its deadline); reaps it if so.
 
-        The time the child waited for a core does not count towards its wall bound (up to STRETCH
-        times the bound in all), as in the child's own bounds of a cell and a function."""
+        The time the child waited for a core does not count towards its wall bound, as in the
+        child's own bounds of a cell and a function (`child.time_left`)."""
         if now >= self.deadline and self.code is None:
-            wall, elapsed = self.limits["wall_seconds"], now - self.started
-            ran = elapsed - _waited(self.pid)
-            if ran < wall and elapsed < STRETCH * wall:
-                self.deadline = now + max(min(wall - ran, STRETCH * wall - elapsed), 0.005)
+            left = self.child.time_left(
+                self.limits["wall_seconds"], now - self.started, self._waited()
+            )
+            if left > 0:
+                self.deadline = now + max(left, 0.005)
                 return False
             if self.open:
                 self.status = "timeout"
@@ -334,15 +341,6 @@ def _cpu_seconds(pid: int) -> float | None:
     except (OSError, IndexError):
         return None
     return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def _waited(pid: int) -> float:
-    """Seconds a process has waited for a core so far (0 where the kernel does not say)."""
-    try:
-        with open(f"/proc/{pid}/schedstat", "rb") as f:
-            return int(f.read().split()[1]) / 1e9
-    except (IndexError, OSError, ValueError):
-        return 0.0
 
 
 def _held(first: bytes) -> dict[str, bool]:
