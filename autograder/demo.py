@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder.classroom.batch import Graded, Options, grade
+from autograder.classroom.pages import PAGES
 from autograder.derivation.references import ASSIGNMENTS, Target, exercise, mistake_targets, steps
 from autograder.model.spec import Kind, Question
 from autograder.reports.results import summary
@@ -77,6 +78,6 @@ def run(lang: str = "de", out: Callable[[str], None] = print, workers: int | Non
             totals[r.student or "?"][0] += r.score
             totals[r.student or "?"][1] += r.max_score
         out("\n" + "  ".join(f"{s}: {got:g}/{possible:g}" for s, (got, possible) in totals.items()))
-        page = course / "feedback" / "clara" / "minima" / "minima.html"
+        page = course / PAGES / "clara" / "minima" / "minima.html"
         out(f"\nFeedback pages as {page.relative_to(course)}; gradebook: nbgrader's gradebook.db.")
     return graded

@@ -220,7 +220,7 @@ def test_the_gradebook_read_back_with_nbgraders_api(graded: dict[str, Any]) -> N
 
 
 def test_feedback_pages_are_written_in_the_notebooks_language(graded: dict[str, Any]) -> None:
-    page = graded["course"] / "feedback" / "slip0" / "minima" / "minima.html"
+    page = graded["course"] / "reports" / "feedback" / "slip0" / "minima" / "minima.html"
     text = page.read_text(encoding="utf-8")
     assert '<html lang="de">' in text
     assert "Rückmeldung zu minima" in text and "cross_term" in text
@@ -346,7 +346,8 @@ def test_a_loose_notebook_into_another_database_in_english(tmp_path: Path) -> No
         grade = gb.find_grade("weights_test", "backprop_chain", "backprop_chain", "clara")
         assert grade.auto_score == pytest.approx(weights["score"])
     assert not (tmp_path / "course" / "gradebook.db").exists()
-    page = tmp_path / "course" / "feedback" / "clara" / "backprop_chain" / "backprop_chain.html"
+    page = tmp_path / "course" / "reports" / "feedback" / "clara" / "backprop_chain"
+    page = page / "backprop_chain.html"
     assert '<html lang="en">' in page.read_text(encoding="utf-8")
 
 

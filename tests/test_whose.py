@@ -519,7 +519,7 @@ def test_each_student_is_told_what_was_done_with_their_folder(
 ) -> None:
     (result,) = [r for r in graded["results"] if r["student"] == student]
     assert any(says in e for e in result["errors"]), result["errors"]
-    page = graded["course"] / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    page = graded["course"] / "reports" / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
     assert says in page.read_text(encoding="utf-8")
 
 

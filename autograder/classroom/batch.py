@@ -14,10 +14,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from nbformat import NotebookNode
+
+from autograder.classroom.autograded import autograded_notebook, autograded_path, write_autograded
 from autograder.classroom.gradebook import RECORD_ERRORS, Gradebook, Unrecorded
 from autograder.classroom.jobs import job, prepare_assignment
 from autograder.classroom.marking import Result, mark, refused, unmarked
-from autograder.classroom.pages import write_feedback
+from autograder.classroom.pages import PAGES, write_feedback
 from autograder.classroom.submissions import (
     Found,
     Stray,
@@ -203,7 +206,7 @@ def _grade(
     if options.limits.confined:
         _confined(pool, options, announce)  # refused before the gradebook is even opened
     book = Gradebook(course, options.db_url, options.lang or "de", unrecorded) if course else None
-    feedback_dir = options.feedback or (course / "feedback" if course else None)
+    feedback_dir = options.feedback or (course / PAGES if course else None)
     variants = Variants(course)
     total, count = len(found), 0
 
@@ -211,7 +214,7 @@ def _grade(
         nonlocal count
         count += 1
         if isinstance(key, tuple) and run is not None:
-            submission, the_job = key
+            submission, the_job, _ = key
             lang = options.lang or submission.lang or "de"
             started = time.perf_counter()
             try:
@@ -227,6 +230,8 @@ def _grade(
             except Exception as problem:  # the boundary: a fault in marking costs one submission
                 result = unmarked(submission, problem, lang)
             result = replace(result, seconds=run.seconds + time.perf_counter() - started)
+            if course is not None and not _write_autograded(course, key, run, result, variants):
+                outcome.unrecorded[result.path] = result
         elif isinstance(key, Submission):
             outcome.skipped.append(key)
             result = None
@@ -250,7 +255,7 @@ def _grade(
         if book is not None:
             for assignment in _assignments(found, options):
                 book.ensure_assignment(assignment)
-        pool.map(_prepared(found, options, graded_already, variants), finished)
+        pool.map(_prepared(found, options, graded_already, variants, course), finished)
     finally:
         if book is not None:
             book.close()
@@ -262,10 +267,11 @@ def _prepared(
     options: Options,
     graded_already: dict[tuple[str, str], datetime | None],
     variants: Variants,
+    course: Path | None,
 ) -> Iterator[tuple[object, Job | None]]:
     """Each submission with its job, read as the pool asks for the next (never all at once)."""
     for f in found:
-        item = _prepare(f, options, graded_already, variants)
+        item = _prepare(f, options, graded_already, variants, course)
         if isinstance(item, tuple):
             yield item, item[1]
         else:
@@ -277,7 +283,8 @@ def _prepare(
     options: Options,
     graded_already: dict[tuple[str, str], datetime | None],
     variants: Variants,
-) -> tuple[Submission, Job] | Submission | Result:
+    course: Path | None,
+) -> tuple[Submission, Job, NotebookNode] | Submission | Result:
     """A job to run, a submission graded already, or the result of one that cannot run."""
     lang = options.lang or "de"
     try:
@@ -294,11 +301,14 @@ def _prepare(
             f.notes,
         )
     key = (submission.student, submission.assignment)
-    if key in graded_already and Gradebook.same_time(graded_already[key], submission.timestamp):
-        return submission
-    return submission, job(
-        submission, notebook, variants.of(submission.assignment, submission.student)
-    )
+    if (
+        key in graded_already
+        and Gradebook.same_time(graded_already[key], submission.timestamp)
+        and (course is None or autograded_path(course, submission).is_file())
+    ):
+        return submission  # graded, and its autograded notebook is there for formgrader
+    the_job = job(submission, notebook, variants.of(submission.assignment, submission.student))
+    return submission, the_job, notebook
 
 
 def _assignments(found: Sequence[Found], options: Options) -> list[str]:
@@ -311,6 +321,29 @@ def _modified(path: Path) -> datetime | None:
         return modified(path.lstat().st_mtime)
     except OSError:
         return None
+
+
+def _write_autograded(
+    course: Path,
+    key: tuple[Submission, Job, NotebookNode],
+    run: Run,
+    result: Result,
+    variants: Variants,
+) -> bool:
+    """The autograded notebook formgrader opens; one that cannot be made costs a warning."""
+    submission, the_job, notebook = key
+    try:
+        variant = variants.of(submission.assignment, submission.student)
+        made = autograded_notebook(submission, notebook, the_job, run, result, variant)
+        write_autograded(course, submission, made)
+    except (OSError, ValueError, KeyError, TypeError) as problem:
+        who = f"{submission.student}/{submission.assignment}"
+        print(
+            f"autograder: could not write the autograded notebook of {who}: {problem}",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def _write_feedback(result: Result, folder: Path) -> bool:

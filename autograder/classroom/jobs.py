@@ -7,6 +7,7 @@ tests never leave the grader.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -20,20 +21,33 @@ from autograder.release.notebooks import instructor_notebook
 from autograder.sandbox.execution import Asked, Cell, Job
 
 
+@dataclass(frozen=True)
+class SpecCell:
+    """A cell of the instructor notebook: its grade_id, role (locked, solution, test or text), type,
+    source, and nbgrader metadata (not to be changed: it is shared by every submission)."""
+
+    grade_id: str
+    role: str
+    cell_type: str
+    source: str
+    nbgrader: Mapping[str, Any]
+
+
 @lru_cache(maxsize=1024)
-def _spec_cells(assignment: str, variant: Any = None) -> tuple[tuple[str, str, str], ...]:
-    """(grade_id, role, source) of the instructor notebook's cells: locked, solution or test."""
+def spec_cells(assignment: str, lang: str = "de", variant: Any = None) -> tuple[SpecCell, ...]:
+    """The cells of the instructor notebook in a language, for a variant (frozen)."""
     cells = []
-    for cell in instructor_notebook(assignment, "en", thaw_variant(variant)).cells:
+    for cell in instructor_notebook(assignment, lang, thaw_variant(variant)).cells:
         meta = cell.metadata["nbgrader"]
         role = "solution" if meta.get("solution") else "test" if meta.get("grade") else "locked"
-        cells.append((meta["grade_id"], role if cell.cell_type == "code" else "text", cell.source))
+        role = role if cell.cell_type == "code" else "text"
+        cells.append(SpecCell(meta["grade_id"], role, cell.cell_type, cell.source, meta))
     return tuple(cells)
 
 
 def prepare_assignment(assignment: str) -> None:
     """The cells and the answers to report of an assignment (the seed's numbers), built now."""
-    _spec_cells(assignment)
+    spec_cells(assignment)
     _asked(assignment)
 
 
@@ -48,12 +62,13 @@ def job(
     classmate's notebook handed in) run with the numbers the student was given.
     """
     frozen = freeze_variant(variant) if variant else None
-    spec = _spec_cells(submission.assignment, frozen)
+    # in the notebook's language: what its checks print is shown in the autograded notebook
+    spec = spec_cells(submission.assignment, submission.lang or "de", frozen)
     ex = exercise(submission.assignment)
     questions = {q.name for q in ex.questions}
-    from_spec = {grade_id for grade_id, role, _ in spec if role in ("locked", "test", "text")}
+    from_spec = {c.grade_id for c in spec if c.role in ("locked", "test", "text")}
     # the given numbers and the checks, as released: a student's edits of locked cells do not count
-    cells = [Cell(source) for grade_id, role, source in spec if role == "locked"]
+    cells = [Cell(c.source, grade_id=c.grade_id) for c in spec if c.role == "locked"]
     for position, cell in enumerate(notebook.cells):
         if cell.get("cell_type") != "code":
             continue

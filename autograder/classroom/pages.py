@@ -1,5 +1,6 @@
-"""The feedback page of one graded submission, in the student's language, written where nbgrader
-keeps feedback: `COURSE/feedback/STUDENT/ASSIGNMENT/ASSIGNMENT.html`."""
+"""The feedback page of one graded submission, in the student's language, written beside the class
+report: `COURSE/reports/feedback/STUDENT/ASSIGNMENT/ASSIGNMENT.html` (nbgrader's `feedback/` is
+what its generate_feedback writes and release_feedback hands out)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,10 @@ tr.wrong td:nth-child(2), tr.invalid td:nth-child(2) {{ color: #b00; }}
 </body>
 </html>
 """
+
+
+# where a course keeps the feedback pages
+PAGES = Path("reports") / "feedback"
 
 
 def write_feedback(result: Result, folder: Path) -> Path | None:

@@ -26,6 +26,8 @@ MAX_NOTEBOOK_BYTES = 64 * 1024**2
 # nbgrader's layout: submitted/STUDENT/ASSIGNMENT/NOTEBOOK, with the time of collection beside it
 TREE = "submitted"
 TIMESTAMP = "timestamp.txt"
+# the folders of a course that hold no submission: what nbgrader and the grader write there
+OTHERS = frozenset({"autograded", "feedback", "reports"})
 # more than nbgrader writes ("2026-11-20 10:00:00.000000 UTC"); what a longer file holds is no time
 TIMESTAMP_BYTES = 100
 
@@ -100,7 +102,7 @@ def find(paths: Sequence[Path]) -> tuple[list[Found], list[Stray]]:
         tree = _tree_above(given)
         trees = [tree] if tree is not None else []
         if tree is None and given.is_dir():
-            notebooks, apart = _notebooks(given, apart=frozenset({TREE, "feedback"}))
+            notebooks, apart = _notebooks(given, apart=OTHERS | {TREE})
             found += [_loose(p) for p in notebooks]
             trees = [(folder, ()) for folder in apart if folder.name == TREE]
         elif tree is None:

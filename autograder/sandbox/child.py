@@ -17,7 +17,9 @@ import tempfile
 import time
 from typing import Any
 
-confinement: Any = None  # confinement.py, set by the worker that loads this file
+# confinement.py and shown.py, set by the worker that loads this file
+confinement: Any = None
+shown: Any = None
 
 
 MISSING = {"missing": True}
@@ -158,6 +160,11 @@ def run(
     os.dup2(output, 1)
     os.dup2(output, 2)
     os.close(output)
+    # printed text and errors in the order they were written, as a notebook shows them
+    for handle in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            handle.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    capture = shown.Capture(shell, "output")
     limits = job["limits"]
     held = confine(limits, workdir)
     out = os.fdopen(out_fd, "w", buffering=1)
@@ -169,7 +176,11 @@ def run(
     reported: set[str] = set()
     for index, cell in enumerate(job["cells"]):
         stream.send({"cell": index, "started": True})
-        error = _run_cell(shell, cell["source"], limits["cell_seconds"])
+        capture.start()
+        error = _run_cell(shell, cell["source"], limits["cell_seconds"], capture)
+        outputs = capture.end()
+        if outputs:
+            stream.send({"cell": index, "shown": outputs})
         if error:
             stream.send({"cell": index, "error": error})
         name = cell.get("question")
@@ -199,10 +210,11 @@ class Stream:
             os._exit(3)
 
 
-def _run_cell(shell: Any, source: str, seconds: float) -> str | None:
+def _run_cell(shell: Any, source: str, seconds: float, capture: Any) -> str | None:
     _arm(seconds)
     try:
         result = shell.run_cell(source, store_history=False, silent=False)
+        capture.figures()
     except CellTimeout:
         return f"CellTimeout: the cell ran longer than {seconds:g} s"
     finally:

@@ -44,6 +44,8 @@ class Cell:
     question: str | None = None
     # where the cell stands in the submitted notebook (None for a cell taken from the spec)
     position: int | None = None
+    # the grade_id of a cell taken from the spec, for its outputs' place in the autograded notebook
+    grade_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class Run:
     status: str
     answers: dict[str, Answer] = field(default_factory=dict)
     cell_errors: dict[int, str] = field(default_factory=dict)
+    # what each cell showed (shown.py's outputs), by the cell's index in the job
+    shown: dict[int, tuple[dict[str, Any], ...]] = field(default_factory=dict)
     # the cell that was running when the run ended early (None if every cell ran)
     stopped_in: int | None = None
     completed: bool = False
@@ -321,6 +325,8 @@ def read_run(reply: Any, job: Job) -> Run:
             started = message.cell
         elif isinstance(message, protocol.CellFailed):
             run.cell_errors[message.cell] = message.error[:300]
+        elif isinstance(message, protocol.Shown):
+            run.shown.setdefault(message.cell, message.outputs)
         else:
             reported.add(message.name)
             run.answers[message.name] = Answer(

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from autograder.sandbox import plain
+from autograder.sandbox import plain, shown
 
 # How a run can end, as the worker reports it; anything else counts as a lost worker.
 STATUSES = frozenset(
@@ -63,6 +63,14 @@ class CellFailed:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """What a cell showed (shown.py's outputs, checked)."""
+
+    cell: int
+    outputs: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class Reported:
     """An answer name's value (decoded plain data), and for a function its outputs on the probes."""
 
@@ -80,7 +88,7 @@ class Done:
     pass
 
 
-Message = Started | CellFailed | Reported | Done
+Message = Started | CellFailed | Shown | Reported | Done
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,7 @@ def message_of(line: str, expected: Expected, reported: set[str]) -> Message:
         if set(expected.answers) - reported:
             raise InvalidMessage("done before every answer was reported")
         return Done()
-    if keys in ({"cell", "started"}, {"cell", "error"}):
+    if keys in ({"cell", "started"}, {"cell", "error"}, {"cell", "shown"}):
         cell = data["cell"]
         if type(cell) is not int or not 0 <= cell < expected.cells:
             raise InvalidMessage("no such cell")
@@ -162,6 +170,11 @@ def message_of(line: str, expected: Expected, reported: set[str]) -> Message:
             if data["started"] is not True:
                 raise InvalidMessage("started is not true")
             return Started(cell)
+        if "shown" in data:
+            try:
+                return Shown(cell, tuple(shown.checked(data["shown"])))
+            except shown.NotShown as problem:
+                raise InvalidMessage(str(problem)) from None
         return CellFailed(cell, _text(data["error"], "error"))
     if keys in ({"answer", "value"}, {"answer", "value", "outputs"}):
         return _reported(data, expected)

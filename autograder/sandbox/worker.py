@@ -63,11 +63,15 @@ def warm() -> Any:
     config.InteractiveShell.colors = "NoColor"
     config.InteractiveShell.xmode = "Plain"
     config.InteractiveShell.autocall = 0
-    shell = InteractiveShell(config=config)
+    # the instance IPython's display() publishes through, as in a kernel
+    shell = InteractiveShell.instance(config=config)
     # the first traceback and the first magic load their modules: do it here, not in every child
     for source in ("1/0", "%time _ = 1", "display(1)"):
         shell.run_cell(source, store_history=False)
     shell.reset(new_session=False)
+    # what they printed must not reach a child's output through the buffers it inherits
+    sys.stdout.flush()
+    sys.stderr.flush()
     return shell
 
 
@@ -112,6 +116,7 @@ def main() -> None:
         os.dup2(null, fd)
     kit = Kit(_load("plain"), _load("oracles"), _load("child"))
     kit.child.confinement = _load("confinement")
+    kit.child.shown = _load("shown")
     shell = warm()
     transforms = Transforms(shell)
     keep = {requests, replies.fileno()}
