@@ -245,7 +245,7 @@ def test_export_for_an_lms(graded: dict[str, Any]) -> None:
     course = graded["course"]
     plain = run_cli("export", "--course", str(course))
     assert plain.returncode == 0, plain.stderr
-    assert "anna,minima,18,18" in plain.stdout.splitlines()
+    assert "anna,minima,18,18,0" in plain.stdout.splitlines()
     moodle = run_cli("export", "--course", str(course), "--format", "moodle")
     header, *rows = moodle.stdout.splitlines()
     assert header == "Username," + ",".join(sorted(ASSIGNMENTS))

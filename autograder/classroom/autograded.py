@@ -22,7 +22,13 @@ from nbformat.v4 import new_output
 
 from autograder.classroom.jobs import SpecCell, spec_cells
 from autograder.classroom.marking import Result
-from autograder.classroom.submissions import TIMESTAMP, Submission, grade_id_of, notebook_name
+from autograder.classroom.submissions import (
+    TIMESTAMP,
+    Submission,
+    grade_id_of,
+    notebook_name,
+    printable,
+)
 from autograder.derivation.references import freeze_variant
 from autograder.judging import feedback
 from autograder.release.files import write_whole
@@ -211,8 +217,9 @@ def write_autograded(course: Path, submission: Submission, notebook: nbformat.No
     """`course/autograded/STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb`, and `timestamp.txt` beside it."""
     path = autograded_path(course, submission)
     folder = path.parent
-    # nbformat's own layout of a notebook file, without validating it again for each submission
-    text = json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    # nbformat's own layout of a notebook file, without validating it again for each submission;
+    # a lone surrogate of a student's text, which no UTF-8 file holds, shown as �
+    text = printable(json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False)) + "\n"
     write_whole(path, text)
     if submission.timestamp is not None:
         write_whole(folder / TIMESTAMP, nbgrader_time(submission.timestamp))

@@ -241,6 +241,7 @@ def _grade(
             outcome.refused += 1
         if result is not None:
             if book is not None:
+                result = _dated(book, result)
                 _record(book, result, unrecorded)
             if feedback_dir is not None and not _write_feedback(result, feedback_dir):
                 outcome.unrecorded[result.path] = result
@@ -355,6 +356,16 @@ def _write_feedback(result: Result, folder: Path) -> bool:
         print(f"autograder: could not write the feedback of {who}: {problem}", file=sys.stderr)
         return False
     return True
+
+
+def _dated(book: Gradebook, result: Result) -> Result:
+    """The result with its lateness; a due date or plugin that fails costs a warning, not the run."""
+    try:
+        return book.late(result)
+    except Exception as problem:  # the boundary: the teacher's plugin may raise anything
+        who = f"{result.student}/{result.assignment}"
+        print(f"autograder: no late penalty for {who}: {problem}", file=sys.stderr)
+        return result
 
 
 def _record(book: Gradebook, result: Result, unrecorded: Callable[[Unrecorded], None]) -> None:

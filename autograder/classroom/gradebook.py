@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from autograder.classroom.gradebook_rows import Found, Layout, Rows, naive_utc
+from autograder.classroom.gradebook_rows import Found, Layout, Rows
+from autograder.classroom.late import Plugin, lateness, naive_utc, penalty_plugin, seconds_late
 from autograder.classroom.marking import Result
 from autograder.classroom.nbgrader_models import nbgrader_models
 from autograder.derivation.references import exercise
@@ -67,6 +68,8 @@ class Gradebook:
         self.pending: list[Result] = []
         self.since = 0.0
         self.refused = refused or _raise
+        self.plugin: Plugin | None = None
+        self.dues: dict[str, tuple[datetime | None, dict[str, timedelta | None]]] = {}
         nbgrader_commands_on_path()
         self.gb = _patient(NbGradebook(self.url, course_id=self.course.name))
 
@@ -134,6 +137,35 @@ class Gradebook:
     @staticmethod
     def same_time(recorded: datetime | None, moment: datetime | None) -> bool:
         return recorded == (naive_utc(moment) if moment is not None else None)
+
+    def late(self, result: Result) -> Result:
+        """The result with its lateness and penalty, from nbgrader's due date and extension."""
+        if result.student is None or result.assignment is None or result.timestamp is None:
+            return result
+        self.ensure_assignment(result.assignment)
+        due, extensions = self._due(result.assignment)
+        late = seconds_late(result.timestamp, due, extensions.get(result.student))
+        if late <= 0:
+            return replace(result, late=None)
+        if self.plugin is None:
+            self.plugin = penalty_plugin(self.course)
+        found = lateness(self.plugin, result.student, result.score, late, result.max_score)
+        return replace(result, late=found)
+
+    def _due(self, assignment: str) -> tuple[datetime | None, dict[str, timedelta | None]]:
+        """The assignment's due date and each student's extension, read once per run."""
+        if assignment not in self.dues:
+            from nbgrader.api import SubmittedAssignment
+
+            layout = self._layout(assignment)
+            rows = self.gb.db.execute(
+                select(SubmittedAssignment.student_id, SubmittedAssignment.extension).where(
+                    SubmittedAssignment.assignment_id == layout.assignment_id,
+                    SubmittedAssignment.extension.is_not(None),
+                )
+            )
+            self.dues[assignment] = (layout.duedate, {s: e for s, e in rows})
+        return self.dues[assignment]
 
     def record(self, result: Result) -> None:
         """Scores into the grade cells, feedback into the comments, written with the next batch."""
@@ -208,6 +240,7 @@ class Gradebook:
                     self.gb.db.execute(insert(model), rows)
             for model, rows in (
                 (SubmittedAssignment, changed.submissions),
+                (SubmittedNotebook, changed.notebooks),
                 (Grade, changed.grades),
                 (Comment, changed.comments),
             ):
@@ -231,6 +264,13 @@ class Gradebook:
             )
         )
         found = Found(known, {(a, s): i for a, s, i in submitted})
+        notebooks = db.execute(
+            select(SubmittedNotebook.assignment_id, SubmittedNotebook.id).where(
+                SubmittedNotebook.assignment_id.in_(list(found.submissions.values()))
+            )
+        )
+        for submission, notebook in notebooks:
+            found.notebooks.setdefault(submission, []).append(notebook)
         for rows, model in ((found.grades, Grade), (found.comments, Comment)):
             cells = db.execute(
                 select(SubmittedNotebook.assignment_id, model.id, model.cell_id)
@@ -256,7 +296,7 @@ class Gradebook:
                 cells[nb.id] = (tuple(c.id for c in graded), tuple(c.id for c in commented))
                 question |= {c.id: c.name for c in commented}
                 question |= {c.id: c.name.removesuffix("_test") for c in graded}
-            self.layouts[assignment] = Layout(found.id, cells, question)
+            self.layouts[assignment] = Layout(found.id, found.duedate, cells, question)
         return self.layouts[assignment]
 
     @contextmanager
@@ -269,16 +309,20 @@ class Gradebook:
             raise
 
     def rows(self) -> list[dict[str, Any]]:
-        """Every submission's total as nbgrader computes it (manual scores included)."""
+        """Every submission's total as nbgrader's export computes it (manual scores included,
+        the late penalty taken off)."""
         found = []
         for assignment in self.gb.assignments:
             for submission in assignment.submissions:
+                penalty = float(submission.late_submission_penalty or 0.0)
                 found.append(
                     {
                         "student": submission.student.id,
                         "assignment": assignment.name,
-                        "score": float(submission.score),
+                        # as nbgrader's export counts it: the points less the late penalty
+                        "score": float(submission.score) - penalty,
                         "max_score": float(submission.max_score),
+                        "late_penalty": penalty,
                     }
                 )
         return sorted(found, key=lambda row: (row["student"], row["assignment"]))

@@ -7,9 +7,10 @@ before gets its scores and feedback updated in the rows it has.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from autograder.classroom.late import naive_utc
 from autograder.classroom.marking import Marked, Result
 
 
@@ -22,6 +23,8 @@ class Layout:
     """
 
     assignment_id: str
+    # nbgrader's due date of the assignment (naive UTC), if it has one
+    duedate: datetime | None
     # notebook id → (ids of the cells that get a Grade, ids of those that get a Comment)
     notebooks: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
     # cell id → the name of the question it scores or comments on
@@ -36,6 +39,8 @@ class Found:
     submissions: dict[tuple[str, str], str]
     grades: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     comments: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # submission id → the ids of its notebooks' rows
+    notebooks: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -65,7 +70,12 @@ class Rows:
         for notebook_id, (graded, commented) in layout.notebooks.items():
             notebook = new_uuid()
             self.notebooks.append(
-                {"id": notebook, "notebook_id": notebook_id, "assignment_id": submission}
+                {
+                    "id": notebook,
+                    "notebook_id": notebook_id,
+                    "assignment_id": submission,
+                    "late_submission_penalty": _penalty(result),
+                }
             )
             for cell_id in graded:
                 self.grades.append(
@@ -93,6 +103,8 @@ class Rows:
         marks = _marks(result)
         if result.timestamp is not None:
             self.submissions.append({"id": submission, "timestamp": naive_utc(result.timestamp)})
+        for notebook in found.notebooks.get(submission, []):
+            self.notebooks.append({"id": notebook, "late_submission_penalty": _penalty(result)})
         for rows, values, kept in (
             (self.grades, _grade, found.grades),
             (self.comments, _comment, found.comments),
@@ -101,6 +113,11 @@ class Rows:
                 marked = marks.get(layout.question.get(cell_id, ""))
                 if marked is not None:
                     rows.append({"id": row_id, **values(marked)})
+
+
+def _penalty(result: Result) -> float | None:
+    """nbgrader's late penalty of a notebook: None when on time (one notebook per assignment)."""
+    return result.late.penalty if result.late else None
 
 
 def _marks(result: Result) -> dict[str, Marked]:
@@ -116,10 +133,3 @@ def _grade(marked: Marked | None) -> dict[str, Any]:
 
 def _comment(marked: Marked | None) -> dict[str, Any]:
     return {"auto_comment": None if marked is None else marked.verdict.feedback}
-
-
-def naive_utc(moment: datetime) -> datetime:
-    """nbgrader keeps timestamps as naive UTC."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)

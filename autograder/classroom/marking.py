@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from autograder.classroom.copies import whose_numbers
+from autograder.classroom.late import Lateness
 from autograder.classroom.submissions import Note, Submission, SubmissionError, printable
 from autograder.derivation.references import exercise
 from autograder.judging import feedback
@@ -69,10 +70,17 @@ class Result:
     questions: tuple[Marked, ...]
     errors: tuple[str, ...] = ()
     seconds: float = 0.0
+    # after nbgrader's due date (with the student's extension): how late, and the points lost
+    late: Lateness | None = None
 
     @property
     def score(self) -> float:
         return round(sum(m.score for m in self.questions), 6)
+
+    @property
+    def final_score(self) -> float:
+        """The score less the late penalty, as nbgrader's export counts it."""
+        return round(self.score - (self.late.penalty if self.late else 0.0), 6)
 
     @property
     def max_score(self) -> float:
@@ -87,6 +95,9 @@ class Result:
             "path": self.path,
             "score": self.score,
             "max_score": self.max_score,
+            "late_seconds": self.late.seconds if self.late else 0.0,
+            "late_penalty": self.late.penalty if self.late else 0.0,
+            "final_score": self.final_score,
             "questions": [m.as_dict() for m in self.questions],
             "errors": list(self.errors),
             # the submission's run in the sandbox and its marking, in seconds

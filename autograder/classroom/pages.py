@@ -8,6 +8,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+from autograder.classroom.late import spoken
 from autograder.classroom.marking import Result
 from autograder.judging import feedback
 from autograder.release.files import write_whole
@@ -32,6 +33,16 @@ def feedback_page(result: Result) -> str:
     problems = "".join(f"<li>{html.escape(e)}</li>" for e in result.errors)
     problem_block = f"<h2>{label('problems')}</h2><ul>{problems}</ul>" if problems else ""
     title = label("title", assignment=result.assignment or "?")
+    late = ""
+    if result.late is not None:
+        said = label(
+            "late",
+            delay=spoken(result.late.seconds),
+            penalty=f"{result.late.penalty:g}",
+            score=f"{result.final_score:g}",
+            max_score=f"{result.max_score:g}",
+        )
+        late = f"<p class='late'>{said}</p>"
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head><meta charset="utf-8"><title>{title}</title>
@@ -46,6 +57,7 @@ tr.wrong td:nth-child(2), tr.invalid td:nth-child(2) {{ color: #b00; }}
 <h1>{title}</h1>
 <p>{label("student")}: <strong>{html.escape(result.student or "?")}</strong> —
 {label("total")}: <strong>{result.score:g} / {result.max_score:g}</strong></p>
+{late}
 {problem_block}
 <table>
 <tr><th>{label("question")}</th><th>{label("points")}</th><th>{label("verdict")}</th><th>{label("mistake")}</th></tr>

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from autograder.classroom.late import spoken
 from autograder.classroom.marking import Marked, Result
 from autograder.classroom.submissions import Stray, printable
 from autograder.derivation.references import exercise
@@ -53,11 +54,15 @@ def summary(results: Sequence[Result]) -> str:
             cells = "  ".join(
                 f"{mark_symbol(m):<{w}}" for m, w in zip(r.questions, widths, strict=True)
             )
-            lines.append(f"{r.student or '?':<{who}}  {cells}  {r.score:.4g}/{r.max_score:g}")
+            total = f"{r.score:.4g}/{r.max_score:g}"
+            if r.late is not None:
+                total += f" (−{r.late.penalty:g} late)"
+            lines.append(f"{r.student or '?':<{who}}  {cells}  {total}")
             lines += [f"{'':<{who}}  ! {e}" for e in r.errors[:3]]
         scores = [r.score for r in group]
         count = _many(len(group), "submission")
         lines.append(f"{count}, mean {sum(scores) / len(scores):.1f}/{group[0].max_score:g}")
+        lines += late_report(group)
         lines += copy_report(group)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
@@ -102,6 +107,21 @@ def _many(count: int, thing: str) -> str:
     return f"{count} {thing}" + ("s" if count != 1 else "")
 
 
+def late_report(results: Iterable[Result]) -> list[str]:
+    """The submissions after nbgrader's due date, how late, and the penalty its plugin gave."""
+    late = [r for r in sorted(results, key=lambda r: r.student or "") if r.late is not None]
+    if not late:
+        return []
+    lines = ["late (after the due date; penalty by nbgrader's late-submission plugin):"]
+    for r in late:
+        assert r.late is not None
+        lines.append(
+            f"  {r.student}: {spoken(r.late.seconds)} late, −{r.late.penalty:g} points, "
+            f"{r.final_score:g}/{r.max_score:g} count"
+        )
+    return lines
+
+
 def copy_report(results: Iterable[Result]) -> list[str]:
     """The answers that are wrong for their student's numbers but right for a classmate's."""
     copies = [
@@ -128,10 +148,16 @@ def export(rows: Sequence[dict[str, Any]], form: str) -> str:
     out = io.StringIO()
     if form == "csv":
         writer = csv.writer(out)
-        writer.writerow(["student", "assignment", "score", "max_score"])
+        writer.writerow(["student", "assignment", "score", "max_score", "late_penalty"])
         for row in rows:
             writer.writerow(
-                [row["student"], row["assignment"], f"{row['score']:g}", f"{row['max_score']:g}"]
+                [
+                    row["student"],
+                    row["assignment"],
+                    f"{row['score']:g}",
+                    f"{row['max_score']:g}",
+                    f"{row.get('late_penalty', 0.0):g}",
+                ]
             )
         return out.getvalue()
     if form != "moodle":
