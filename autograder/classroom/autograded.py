@@ -12,8 +12,11 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import shutil
+import stat
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from autograder.classroom.jobs import SpecCell, spec_cells
 from autograder.classroom.marking import Result
 from autograder.classroom.submissions import (
     TIMESTAMP,
+    TREE,
     Submission,
     grade_id_of,
     notebook_name,
@@ -36,6 +40,11 @@ from autograder.sandbox.execution import Job, Run
 
 # nbgrader's folder of autograded notebooks in a course, beside submitted/
 FOLDER = "autograded"
+# of the other files in a submission's folder, how many are copied beside it, and how large
+MAX_FILES_BESIDE = 100
+MAX_FILE_BESIDE = 16 * 1024**2
+# what nbgrader's converters leave behind (CourseDirectory.ignore)
+NBGRADER_IGNORED = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
@@ -221,6 +230,36 @@ def write_autograded(course: Path, submission: Submission, notebook: nbformat.No
     # a lone surrogate of a student's text, which no UTF-8 file holds, shown as �
     text = printable(json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False)) + "\n"
     write_whole(path, text)
-    if submission.timestamp is not None:
+    _beside(submission, folder)
+    if submission.timestamp is not None and not (folder / TIMESTAMP).is_file():
         write_whole(folder / TIMESTAMP, nbgrader_time(submission.timestamp))
     return path
+
+
+def _beside(submission: Submission, folder: Path) -> None:
+    """The other files of the submission's folder, as nbgrader's converters copy them (its
+    submission_secret.txt is what release_feedback needs): regular files only, never a link, a few
+    of bounded size, and nothing nbgrader itself ignores."""
+    home = submission.path.parent
+    if (home.name, home.parent.name, home.parent.parent.name) != (
+        submission.assignment,
+        submission.student,
+        TREE,
+    ):
+        return  # a loose notebook: its folder is not the submission's own
+    copied = 0
+    for entry in sorted(home.iterdir()):
+        if copied >= MAX_FILES_BESIDE or entry.name.endswith(".ipynb") or _ignored(entry.name):
+            continue
+        try:
+            status = entry.lstat()
+            if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BESIDE:
+                continue
+            shutil.copyfile(entry, folder / entry.name, follow_symlinks=False)
+            copied += 1
+        except OSError:
+            continue  # a file that went away or cannot be read stays behind
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or any(fnmatch(name, p) for p in NBGRADER_IGNORED)

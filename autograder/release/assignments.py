@@ -56,11 +56,13 @@ def nbgrader_api(course: Path, db_url: str | None = None) -> Any:
     course.mkdir(parents=True, exist_ok=True)
     config_file = course / "nbgrader_config.py"
     if not config_file.exists():
-        config_file.write_text(CONFIG.format(course_id=course.name, root=str(course.resolve())))
+        config_file.write_text(
+            CONFIG.format(course_id=course.resolve().name, root=str(course.resolve()))
+        )
     nbgrader_commands_on_path()
     config = Config()
     config.CourseDirectory.root = str(course.resolve())
-    config.CourseDirectory.course_id = course.name
+    config.CourseDirectory.course_id = course.resolve().name
     if db_url:
         config.CourseDirectory.db_url = db_url
     return NbGraderAPI(config=config)
