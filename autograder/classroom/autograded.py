@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbformat.v4 import new_output
 
 from autograder.classroom.jobs import SpecCell, spec_cells
 from autograder.classroom.marking import Result
@@ -143,19 +142,28 @@ def _output(
         text = item["printed"]
         if item["cut"]:
             text += "\n" + feedback.message("autograded", "cut", lang, count=item["cut"])
-        return new_output("stream", name="stdout", text=text)
+        return _output_of("stream", name="stdout", text=text)
     if "error" in item:
         name, value, trace = item["error"]
         shown = trace.splitlines() or [error or f"{name}: {value}"]
-        return new_output("error", ename=name, evalue=value, traceback=shown)
+        return _output_of("error", ename=name, evalue=value, traceback=shown)
     kind = "execute_result" if "result" in item else "display_data"
     data = dict(item.get("result") or item["display"])
     if item["cut"] and "text/plain" in data:
         cut = feedback.message("autograded", "cut_text", lang, count=item["cut"])
         data["text/plain"] += "\n" + cut
     if kind == "execute_result":
-        return new_output(kind, data=data, execution_count=count)
-    return new_output(kind, data=data)
+        return _output_of(kind, data=data, execution_count=count)
+    return _output_of(kind, data=data)
+
+
+def _output_of(output_type: str, **fields: Any) -> nbformat.NotebookNode:
+    """An output as nbformat's new_output makes it, without validating each one on its own (the
+    notebook is whole and valid; tests validate it)."""
+    output: dict[str, Any] = {"output_type": output_type, **fields}
+    if output_type in ("execute_result", "display_data"):
+        output.setdefault("metadata", {})
+    return nbformat.from_dict(output)
 
 
 def _verdicts(nb: nbformat.NotebookNode, result: Result) -> None:
@@ -174,7 +182,7 @@ def _verdicts(nb: nbformat.NotebookNode, result: Result) -> None:
             points=f"{marked.points:g}",
             feedback=marked.verdict.feedback,
         )
-        cell["outputs"] = [new_output("stream", name="stdout", text=said + "\n")]
+        cell["outputs"] = [_output_of("stream", name="stdout", text=said + "\n")]
 
 
 def _missing_added(
