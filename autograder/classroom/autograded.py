@@ -44,22 +44,6 @@ MAX_FILES_BESIDE = 100
 MAX_FILE_BESIDE = 16 * 1024**2
 # what nbgrader's converters leave behind (CourseDirectory.ignore)
 NBGRADER_IGNORED = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
-BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-
-
-def released(cell: SpecCell) -> str:
-    """The source a student was given: a test cell without its hidden tests."""
-    if cell.role != "test":
-        return cell.source
-    kept, hidden = [], False
-    for line in cell.source.splitlines():
-        if line.strip() == BEGIN_HIDDEN:
-            hidden = True
-        elif line.strip() == END_HIDDEN:
-            hidden = False
-        elif not hidden:
-            kept.append(line)
-    return "\n".join(kept).rstrip()
 
 
 def autograded_notebook(
@@ -107,8 +91,8 @@ def _restored(cell: nbformat.NotebookNode, spec: SpecCell) -> None:
         if cell.get("cell_type") != spec.cell_type:
             kept = {k: cell[k] for k in ("id", "metadata") if k in cell}
             cell.clear()
-            cell.update(_new_cell(spec.cell_type, released(spec), {}) | kept)
-        cell["source"] = released(spec)
+            cell.update(_new_cell(spec.cell_type, spec.released, {}) | kept)
+        cell["source"] = spec.released
     cell.setdefault("metadata", {})["nbgrader"] = dict(spec.nbgrader)
 
 
@@ -196,9 +180,9 @@ def _missing_added(
             continue
         note = feedback.message("autograded", "missing_cell", lang, cell=cell.grade_id)
         if cell.cell_type == "code":
-            source = "\n".join(f"# {line}" for line in note.splitlines()) + "\n" + released(cell)
+            source = "\n".join(f"# {line}" for line in note.splitlines()) + "\n" + cell.released
         else:
-            source = f"{note}\n\n{released(cell)}"
+            source = f"{note}\n\n{cell.released}"
         added = _new_cell(cell.cell_type, source, {"nbgrader": dict(cell.nbgrader)})
         if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5):
             ids = {c.get("id") for c in nb.cells}

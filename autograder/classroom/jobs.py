@@ -17,19 +17,21 @@ from autograder.classroom.submissions import Submission, grade_id_of
 from autograder.derivation.references import exercise, freeze_variant, reference, thaw_variant
 from autograder.model.spec import Kind
 from autograder.model.values import to_student
-from autograder.release.notebooks import instructor_notebook
+from autograder.release.notebooks import instructor_notebook, without_hidden_tests
 from autograder.sandbox.execution import Asked, Cell, Job
 
 
 @dataclass(frozen=True)
 class SpecCell:
     """A cell of the instructor notebook: its grade_id, role (locked, solution, test or text), type,
-    source, and nbgrader metadata (not to be changed: it is shared by every submission)."""
+    source, the source students are given (a test cell's without its hidden tests), and nbgrader
+    metadata (not to be changed: it is shared by every submission)."""
 
     grade_id: str
     role: str
     cell_type: str
     source: str
+    released: str
     nbgrader: Mapping[str, Any]
 
 
@@ -41,7 +43,8 @@ def spec_cells(assignment: str, lang: str = "de", variant: Any = None) -> tuple[
         meta = cell.metadata["nbgrader"]
         role = "solution" if meta.get("solution") else "test" if meta.get("grade") else "locked"
         role = role if cell.cell_type == "code" else "text"
-        cells.append(SpecCell(meta["grade_id"], role, cell.cell_type, cell.source, meta))
+        released = without_hidden_tests(cell.source) if role == "test" else cell.source
+        cells.append(SpecCell(meta["grade_id"], role, cell.cell_type, cell.source, released, meta))
     return tuple(cells)
 
 

@@ -166,12 +166,29 @@ def _gradient_source(grad: Gradient) -> str:
     return f"(lambda w: (lambda {names}: np.array([{', '.join(parts)}]))(*w))"
 
 
+# nbgrader's delimiters of the hidden tests in a test cell (ClearHiddenTests' defaults)
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
 def test_source(ref: Reference) -> str:
     """The test cell: a visible form check, then the hidden tests with the reference values."""
     q = ref.question
     visible = _visible_check(q)
     hidden = "\n".join(_hidden_tests(ref))
-    return f"{visible}\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS"
+    return f"{visible}\n{BEGIN_HIDDEN}\n{hidden}\n{END_HIDDEN}"
+
+
+def without_hidden_tests(source: str) -> str:
+    """A test cell's source as students get it: the lines between the delimiters left out."""
+    kept, hidden = [], False
+    for line in source.splitlines():
+        if line.strip() == BEGIN_HIDDEN:
+            hidden = True
+        elif line.strip() == END_HIDDEN:
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept).rstrip()
 
 
 def _visible_check(q: Question) -> str:
