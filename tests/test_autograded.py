@@ -212,7 +212,7 @@ class _TooMuch:
 def test_the_penalty_is_the_plugins_within_the_score(
     plugin: Any, score: float, late: float, penalty: float | None
 ) -> None:
-    found = lateness(plugin, "anna", score, late, 18.0)
+    found = lateness(plugin, "anna", score, late)
     assert (found.penalty if found else None) == penalty
 
 

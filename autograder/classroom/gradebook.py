@@ -149,7 +149,7 @@ class Gradebook:
             return replace(result, late=None)
         if self.plugin is None:
             self.plugin = penalty_plugin(self.course)
-        found = lateness(self.plugin, result.student, result.score, late, result.max_score)
+        found = lateness(self.plugin, result.student, result.score, late)
         return replace(result, late=found)
 
     def _due(self, assignment: str) -> tuple[datetime | None, dict[str, timedelta | None]]:

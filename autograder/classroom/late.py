@@ -73,14 +73,12 @@ def seconds_late(
     return max(0.0, (naive_utc(timestamp) - deadline).total_seconds())
 
 
-def lateness(
-    plugin: Plugin, student: str, score: float, late: float, max_score: float
-) -> Lateness | None:
+def lateness(plugin: Plugin, student: str, score: float, late: float) -> Lateness | None:
     """The penalty of a submission `late` seconds late, kept within [0, score] as nbgrader does."""
     if late <= 0:
         return None
     penalty = plugin.late_submission_penalty(student, score, late)
-    kept = min(max(float(penalty or 0.0), 0.0), score, max_score)
+    kept = min(max(float(penalty or 0.0), 0.0), score)
     return Lateness(late, kept)
 
 
