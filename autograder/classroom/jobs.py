@@ -50,7 +50,7 @@ def job(
     frozen = freeze_variant(variant) if variant else None
     spec = _spec_cells(submission.assignment, frozen)
     ex = exercise(submission.assignment)
-    questions = {q.name for q in ex.questions}
+    questions = {q.name for q in ex.autograded}
     from_spec = {grade_id for grade_id, role, _ in spec if role in ("locked", "test", "text")}
     # the given numbers and the checks, as released: a student's edits of locked cells do not count
     cells = [Cell(source) for grade_id, role, source in spec if role == "locked"]
@@ -71,7 +71,7 @@ def _asked(assignment: str, variant: Any = None) -> tuple[Asked, ...]:
     """The answers to report, the same for every submission of a variant: function probes as
     students get them."""
     asked = []
-    for q in exercise(assignment).questions:
+    for q in exercise(assignment).autograded:
         qid = f"{assignment}.{q.name}"
         probes = reference(qid, thaw_variant(variant)).probes if q.kind is Kind.FUNCTION else ()
         arguments = tuple(tuple(to_student(a) for a in args) for args in probes)
