@@ -15,7 +15,7 @@ from autograder.classroom.batch import Graded, Options, grade
 from autograder.classroom.pages import PAGES
 from autograder.derivation.references import ASSIGNMENTS, Target, exercise, mistake_targets, steps
 from autograder.model.spec import Kind, Question
-from autograder.reports.results import summary
+from autograder.reports.results import summary, waiting_for_teacher
 from autograder.samples import answered, carried_forward, solution_code, submit, value_code
 
 
@@ -29,8 +29,8 @@ def answers(assignment: str, student: str) -> dict[str, str]:
     """
     ex = exercise(assignment)
     code: dict[str, str] = {}
-    last = ex.questions[-1].name
-    for q in ex.questions:
+    last = ex.autograded[-1].name
+    for q in ex.autograded:
         qid = f"{ex.name}.{q.name}"
         right = solution_code(ex.name, q.name)
         if student == "anna":
@@ -73,10 +73,14 @@ def run(lang: str = "de", out: Callable[[str], None] = print, workers: int | Non
         options = Options(course=course, lang=lang, workers=workers or os.cpu_count() or 1)
         graded = grade([course / "submitted"], options)
         out(summary(graded.results))
+        waiting = waiting_for_teacher(graded.results)
+        if waiting:
+            out(f"\n{waiting}")
+        # of the points the grader gives: the answers in words wait for the teacher
         totals = {s: [0.0, 0.0] for s in STUDENTS}
         for r in graded.results:
             totals[r.student or "?"][0] += r.score
-            totals[r.student or "?"][1] += r.max_score
+            totals[r.student or "?"][1] += r.max_score - r.manual_points
         out("\n" + "  ".join(f"{s}: {got:g}/{possible:g}" for s, (got, possible) in totals.items()))
         page = course / PAGES / "clara" / "minima" / "minima.html"
         out(f"\nFeedback pages as {page.relative_to(course)}; gradebook: nbgrader's gradebook.db.")

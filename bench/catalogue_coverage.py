@@ -33,7 +33,7 @@ def main() -> None:
     totals = [0] * 6
     for assignment in ASSIGNMENTS:
         counts = [0] * 6
-        for q in exercise(assignment).questions:
+        for q in exercise(assignment).autograded:
             qid = f"{assignment}.{q.name}"
             for form in forms_of(assignment, q):
                 counts[0] += 1

@@ -19,7 +19,9 @@ from autograder.model.spec import (
     Sheet,
     Slip,
     Tolerance,
+    choice,
     function,
+    manual,
     number,
     vector,
 )
@@ -44,6 +46,25 @@ ACTIVATION = 1 / (1 + sp.exp(-i))
 # derived once: ten updates of every slip and probe would otherwise differentiate anew each time
 DA_DI = ACTIVATION.diff(i)
 DI_DW = INNER.diff(w)
+
+# How is a nested function f(g(x)) differentiated? The options, and the derivative each rule gives
+# for f and g: the rule whose formula is the derivative of f(g(x)) is the answer.
+RULE_NAMES = {"a": "product rule", "b": "chain rule", "c": "quotient rule", "d": "sum rule"}
+f, g, u = sp.Function("f"), sp.Function("g"), sp.Symbol("u")
+RULES = {
+    "a": f(x).diff(x) * g(x) + f(x) * g(x).diff(x),
+    "b": f(u).diff(u).subs(u, g(x)) * g(x).diff(x),
+    "c": (f(x).diff(x) * g(x) - f(x) * g(x).diff(x)) / g(x) ** 2,
+    "d": f(x).diff(x) + g(x).diff(x),
+}
+
+
+@cache
+def rule_for_nesting(as_product: bool) -> str:
+    """The option whose rule gives the derivative of f(g(x)); of f(x)·g(x) in the product-rule slip."""
+    nested = (f(x) * g(x) if as_product else f(g(x))).diff(x)
+    (found,) = (key for key, rule in RULES.items() if sp.simplify(rule - nested) == 0)
+    return found
 
 
 @lru_cache(maxsize=1024)
@@ -124,6 +145,7 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     lecture = (p.x, p.w0, p.t, p.lr, sp.Integer(p.updates))
     # ten sigmoid steps nest too deep to lambdify: the rule is evaluated on the numbers
     r.train = Rule(rule, (lecture, *others), lambdify=False)
+    r.chain_rule_name = rule_for_nesting(s.on("product_rule"))
 
 
 # A student's own numbers, in tenths: an input away from 1 (where the lost factor x changes
@@ -172,7 +194,7 @@ def checked_slips() -> dict[Slip, list[Question]]:
     """
     found: dict[Slip, list[Question]] = {}
     for q in EXERCISE.questions:
-        if q.kind is Kind.FUNCTION:
+        if q.kind in (Kind.FUNCTION, Kind.CHOICE):
             continue
         roundings = (None,) if q.rounding is None else (None, q.rounding)
         for mistake in q.mistakes:
@@ -290,5 +312,8 @@ EXERCISE = Exercise(
                 "no_activation",
             ),
         ),
+        # the lecture's questions on a deep network's product of factors
+        choice("chain_rule_name", RULE_NAMES, mistakes=("product_rule",)),
+        manual("exploding_gradients", points=2),
     ),
 )

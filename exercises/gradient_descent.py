@@ -9,7 +9,7 @@ from typing import Any
 
 import sympy as sp
 
-from autograder.model.spec import Between, Exercise, Sheet, Slip, exact, function, vector
+from autograder.model.spec import Between, Exercise, Sheet, Slip, exact, function, manual, vector
 from autograder.model.values import Gradient, Rule, SolutionSet
 
 PARAMETERS = {
@@ -207,6 +207,10 @@ EXERCISE = Exercise(
     vary=VARY,
     well_posed=well_posed,
     questions=(
+        # the lecture's questions on the method, before the steps are computed
+        manual("steepest_direction", points=2),
+        manual("why_it_stops", points=2),
+        manual("numerical_pitfalls", points=3),
         # doubled_step gives the iterates of factor_two's form 2 (f′ = 4(w − target)): both named.
         # No `rounded`: with η in twentieths and whole w0 and target, w1 … w3 have 3 decimals at most
         vector(

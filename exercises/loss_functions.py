@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from autograder.model.spec import Exercise, Sheet, Slip, choice, function
+from autograder.model.spec import Exercise, Sheet, Slip, choice, function, manual
 from autograder.model.values import Rule
 
 PARAMETERS = {
@@ -31,6 +31,21 @@ BCE_ZERO = {
 y_hat, label = sp.symbols("y_hat y", real=True)
 BCE_ZERO_PREDICTION = {"a": label, "b": sp.Rational(1, 2), "c": 1 - label}
 NONE_IS_ZERO = "d"
+
+# When is the categorical cross-entropy exactly 0? The options, and the K probabilities each gives
+# a row whose right class is the first; t → 0⁺ where a probability meets 0.
+CCE_ZERO = {
+    "a": "when in every row the right class gets the probability 1",
+    "b": "when every class gets the same probability 1/K",
+    "c": "when in every row the right class gets the probability 0",
+    "d": "never: the logarithms make it positive",
+}
+t = sp.symbols("t", positive=True)
+CCE_ZERO_ROW = {
+    "a": lambda k: [1 - (k - 1) * t] + [t] * (k - 1),
+    "b": lambda k: [sp.Rational(1, k)] * k,
+    "c": lambda k: [t] + [(1 - t) / (k - 1)] * (k - 1),
+}
 
 
 def mean(terms: list[Any], s: Slip) -> Any:
@@ -94,12 +109,34 @@ def bce_term_under(option: str, y: int, s: Slip) -> Any:
     return sp.limit(bce_term(s).subs(label, y), y_hat, at, "+" if at == 0 else "-")
 
 
-def bce_zero_option(s: Slip) -> str:
-    """The option under which the loss is 0 for both labels; "never" only if there is none."""
-    zero = [o for o in BCE_ZERO_PREDICTION if all(bce_term_under(o, y, s) == 0 for y in (0, 1))]
+def cce_row_under(option: str, k: int, s: Slip) -> Any:
+    """−Σₖ yₖ ln pₖ of a row with the option's probabilities, its right class the first; the limit
+    t → 0⁺ where a probability meets 0."""
+    labels = sp.symbols(f"y0:{k}")
+    row = -sum(y * logged(q, s) for y, q in zip(labels, CCE_ZERO_ROW[option](k), strict=True))
+    one_hot = {y: int(i == 0) for i, y in enumerate(labels)}
+    if s.on("never_zero"):  # 0 · ln 0 plugged in as it stands: undefined, never 0
+        return row.xreplace({**one_hot, t: 0})
+    return sp.limit(row.xreplace(one_hot), t, 0, "+")
+
+
+def zero_option(loss: str, values: dict[str, list[Any]]) -> str:
+    """The option whose values of the loss are all 0; "never" only if there is none."""
+    zero = [option for option, found in values.items() if all(v == 0 for v in found)]
     if len(zero) > 1:
-        raise ValueError(f"options {', '.join(zero)} all make the BCE 0; keep one of them")
+        raise ValueError(f"options {', '.join(zero)} all make the {loss} 0; keep one of them")
     return zero[0] if zero else NONE_IS_ZERO
+
+
+def bce_zero_option(s: Slip) -> str:
+    """The option under which the BCE is 0 for both labels."""
+    terms = {o: [bce_term_under(o, y, s) for y in (0, 1)] for o in BCE_ZERO_PREDICTION}
+    return zero_option("BCE", terms)
+
+
+def cce_zero_option(k: int, s: Slip) -> str:
+    """The option under which the CCE of a row is 0 (one row stands for all: the classes are alike)."""
+    return zero_option("CCE", {o: [cce_row_under(o, k, s)] for o in CCE_ZERO_ROW})
 
 
 def probes(p: SimpleNamespace) -> dict[str, tuple[tuple[Any, ...], ...]]:
@@ -146,6 +183,7 @@ def derive(p: SimpleNamespace, s: Slip, r: Sheet) -> None:
     r.bce = Rule(lambda a, b: bce(sp.Matrix(a), sp.Matrix(b), s), chosen["bce"])
     r.ce_int = Rule(lambda q, k: ce_int(sp.Matrix(q), k, s), chosen["ce_int"])
     r.bce_zero = bce_zero_option(s)
+    r.cce_zero = cce_zero_option(int(p.classes), s)
 
 
 EXERCISE = Exercise(
@@ -177,6 +215,10 @@ EXERCISE = Exercise(
             points=2,
             mistakes=("log10", "sign", "label_offset", "sum_all", "complement"),
         ),
+        manual("why_minus", points=2),
         choice("bce_zero", BCE_ZERO, mistakes=("half_prediction", "flipped_labels", "never_zero")),
+        choice("cce_zero", CCE_ZERO, mistakes=("complement", "never_zero")),
+        manual("log_domain", points=2),
+        manual("integer_label", points=2),
     ),
 )

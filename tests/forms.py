@@ -452,7 +452,7 @@ def worked_namespace(assignment: str) -> dict[str, Any]:
     namespace: dict[str, Any] = {}
     exec(PRELUDE, namespace)
     exec(fill(content["setup"], ex.parameters), namespace)
-    for q in ex.questions:
+    for q in ex.autograded:
         exec(content["solutions"][q.name], namespace)
     return namespace
 

@@ -207,7 +207,22 @@ def backprop_chain(p: SimpleNamespace) -> dict[str, Any]:
         "weights": weights,
         "costs": costs,
         "train": Function(lambda x, w, t, lr, n: train(x, w, t, lr, n)[0]),
+        "chain_rule_name": rule_for_nesting(),
     }
+
+
+def rule_for_nesting() -> str:
+    """The option whose formula is the slope of sin(exp(x)), by central differences."""
+    xs = np.array([-0.7, 0.3, 1.1])
+    slope = (np.sin(np.exp(xs + H)) - np.sin(np.exp(xs - H))) / (2 * H)
+    rules = {
+        "a": np.cos(xs) * np.exp(xs) + np.sin(xs) * np.exp(xs),  # product rule
+        "b": np.cos(np.exp(xs)) * np.exp(xs),  # chain rule
+        "c": (np.cos(xs) * np.exp(xs) - np.sin(xs) * np.exp(xs)) / np.exp(xs) ** 2,
+        "d": np.cos(xs) + np.exp(xs),  # sum rule
+    }
+    (found,) = (key for key, rule in rules.items() if np.allclose(rule, slope, rtol=1e-6))
+    return found
 
 
 def neuron_step(
@@ -257,7 +272,16 @@ def loss_functions(p: SimpleNamespace) -> dict[str, Any]:
         "ce_int": Function(lambda q, k: float(-np.log(q[k]))),
         # −[y ln ŷ + (1 − y) ln(1 − ŷ)] is 0 exactly where ŷ = y ∈ {0, 1}
         "bce_zero": "a",
+        "cce_zero": cce_zero(int(p.classes)),
     }
+
+
+def cce_zero(k: int) -> str:
+    """The option whose rows make the CCE vanish: of a one-hot row only −ln p of the right class
+    is left, taken here with the right class's probability 1, 1/K, 0 (a tiny one) as the options give."""
+    right = {"a": 1.0, "b": 1 / k, "c": 1e-300}
+    zero = [key for key, p in right.items() if abs(-math.log(p)) < 1e-12]
+    return zero[0] if len(zero) == 1 else "d"
 
 
 EXPECTED = {

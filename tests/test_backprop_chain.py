@@ -5,6 +5,7 @@ loops (exact, and rounded as seed 003 rounds), the seed's two printed runs, and 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -406,7 +407,9 @@ def test_each_mistake_of_train_on_every_probe_against_the_plain_loop(mistake: st
 
 def test_every_listed_mistake_is_recomputed_in_these_tests() -> None:
     listed = {(q.name, m) for q in exercise("backprop_chain").questions for m in q.mistakes}
-    assert listed == set(MISTAKES) | {("train", m) for m in TRAIN_MISTAKES}
+    assert listed == set(MISTAKES) | {("train", m) for m in TRAIN_MISTAKES} | {
+        ("chain_rule_name", "product_rule")
+    }
 
 
 # two mistakes at once, recomputed by hand: (question, pair, the options of both)
@@ -458,3 +461,33 @@ def test_a_variant_in_which_the_rounding_swallows_a_mistake_is_not_drawn() -> No
     ex = exercise("backprop_chain")
     reason = ex.well_posed(ex.params(variant)) or ""
     assert "weights with the not_squared slip rounded by hand" in reason
+
+
+# each option of chain_rule_name as the derivative it gives for f = sin, g = exp, in NumPy
+RULES = {
+    "a": lambda x: np.cos(x) * np.exp(x) + np.sin(x) * np.exp(x),
+    "b": lambda x: np.cos(np.exp(x)) * np.exp(x),
+    "c": lambda x: (np.cos(x) * np.exp(x) - np.sin(x) * np.exp(x)) / np.exp(x) ** 2,
+    "d": lambda x: np.cos(x) + np.exp(x),
+}
+
+
+@pytest.mark.parametrize(
+    ("mistake", "function", "option"),
+    [
+        (None, lambda x: np.sin(np.exp(x)), "b"),
+        # the nested function differentiated as if it were the product f · g
+        ("product_rule", lambda x: np.sin(x) * np.exp(x), "a"),
+    ],
+)
+def test_the_rule_named_is_the_one_whose_derivative_finite_differences_confirm(
+    mistake: str | None, function: Callable[[Any], Any], option: str
+) -> None:
+    points = np.array([-0.7, 0.3, 1.1])
+    slope = (function(points + 1e-6) - function(points - 1e-6)) / 2e-6
+    fits = {key for key, rule in RULES.items() if np.allclose(rule(points), slope, rtol=1e-6)}
+    assert fits == {option}
+    derived = derive(exercise("backprop_chain"), slip=Slip(mistake))["chain_rule_name"]
+    assert derived == option
+    if mistake is not None:
+        assert dict(mistake_targets("backprop_chain.chain_rule_name"))[mistake].value == option

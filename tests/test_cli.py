@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from autograder.cli import main
+from autograder.derivation.references import exercises, question_ids
+from autograder.judging.feedback import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "exercises" / "published" / "seeds.yaml"
@@ -24,16 +26,23 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_answers_json_prints_the_key_of_all_57_questions() -> None:
+def test_answers_json_prints_the_key_of_every_question() -> None:
     result = run("answers", "--json")
     assert result.returncode == 0, result.stderr
     key = json.loads(result.stdout)
-    assert len(key) == 57
-    assert len({item["id"] for item in key}) == 57
+    every = [f"{ex.name}.{q.name}" for ex in exercises() for q in ex.questions]
+    assert [item["id"] for item in key] == every
     by_id = {item["id"]: item for item in key}
     assert by_id["attention_step.z_hat"]["reference"] == pytest.approx(4.0)
     assert by_id["minima.argmin_L1"]["reference"]["condition"] == "4*w1 + 7*w2 - 20 = 0"
-    assert all(item["mistakes"] for item in key)
+    graded = [item for item in key if item["kind"] != "manual"]
+    assert [item["id"] for item in graded] == question_ids()
+    assert all(item["mistakes"] for item in graded)
+    # a question the teacher grades: its key is the model answer and the rubric, in every language
+    for item in (item for item in key if item["kind"] == "manual"):
+        assert item["graded_by"] == "teacher" and "reference" not in item
+        for part in ("model_answer", "rubric"):
+            assert set(item[part]) == set(LANGUAGES) and all(item[part].values()), item["id"]
 
 
 def test_answers_of_one_assignment_as_text() -> None:
@@ -41,12 +50,14 @@ def test_answers_of_one_assignment_as_text() -> None:
     assert result.returncode == 0
     assert "iterates" in result.stdout and "1.5, 2.25, 2.625" in result.stdout
     assert "softmax" not in result.stdout
+    assert "numerical_pitfalls   manual          3 pt  graded by the teacher" in result.stdout
+    assert "Local minimum" in result.stdout  # the model answer, for the teacher
 
 
 def test_answers_with_mistakes_lists_every_named_mistake_alone_and_in_pairs() -> None:
     result = run("answers", "gradient_descent", "--mistakes", "--json")
     assert result.returncode == 0, result.stderr
-    for item in json.loads(result.stdout):
+    for item in (item for item in json.loads(result.stdout) if item["kind"] != "manual"):
         named = [m["id"] for m in item["mistake_answers"]]
         singles = [m for m in named if "+" not in m]
         assert singles == item["mistakes"], item["id"]
@@ -152,6 +163,8 @@ def test_demo_grades_the_sample_class_end_to_end() -> None:
     assert 0.5 < scores["clara"] < 1.0
     assert "½" in result.stdout  # partial credit, error carried forward
     assert "✗ sign" in result.stdout and "✗ bias_missing" in result.stdout
+    # three assignments have answers in words, and four students hand each in
+    assert "60 points of 12 submissions wait for the teacher" in result.stdout
 
 
 def quickstart() -> list[str]:

@@ -30,7 +30,7 @@ WHEN = "2026-11-20 10:00:00.000000 UTC"
 ROWS = [
     pytest.param(assignment, q, form, id=f"{assignment}.{q.name}: {form.name}")
     for assignment in ASSIGNMENTS
-    for q in exercise(assignment).questions
+    for q in exercise(assignment).autograded
     for form in forms_of(assignment, q)
 ]
 
@@ -44,7 +44,7 @@ def test_every_right_form_is_right(assignment: str, q: Question, form: Form) -> 
 
 def test_every_question_has_its_forms_table() -> None:
     for assignment in ASSIGNMENTS:
-        for q in exercise(assignment).questions:
+        for q in exercise(assignment).autograded:
             assert len(forms_of(assignment, q)) >= 3, f"{assignment}.{q.name}"
 
 
@@ -57,12 +57,12 @@ def form_notebooks(assignment: str) -> list[dict[str, str]]:
     solution computes from numbers and functions as worked, not from an earlier answer's text or
     generator."""
     ex = exercise(assignment)
-    tables = {q.name: forms_of(assignment, q) for q in ex.questions}
+    tables = {q.name: forms_of(assignment, q) for q in ex.autograded}
     notebooks = []
     for k in range(max(len(t) for t in tables.values())):
         cells: dict[str, str] = {}
         restore: list[str] = []
-        for i, q in enumerate(ex.questions):
+        for i, q in enumerate(ex.autograded):
             head = [PRELUDE] if i == 0 else []
             parts = [*head, *restore, solution_code(assignment, q.name)]
             if k < len(tables[q.name]):
@@ -98,7 +98,7 @@ def graded_forms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_every_form_is_right_through_a_graded_notebook(
     graded_forms: dict[str, Any], assignment: str
 ) -> None:
-    tables = {q.name: forms_of(assignment, q) for q in exercise(assignment).questions}
+    tables = {q.name: forms_of(assignment, q) for q in exercise(assignment).autograded}
     results = [r for r in graded_forms["results"] if r["assignment"] == assignment]
     assert len(results) == max(len(t) for t in tables.values())
     for result in results:
@@ -139,7 +139,7 @@ NOT_ANSWERS: list[tuple[tuple[Kind, ...], Any, str, str]] = [
 def _not_answer_rows() -> list[Any]:
     rows = []
     for assignment in ASSIGNMENTS:
-        for q in exercise(assignment).questions:
+        for q in exercise(assignment).autograded:
             for kinds, answer, key, word in NOT_ANSWERS:
                 if q.kind in kinds:
                     rows.append(

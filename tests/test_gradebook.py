@@ -41,17 +41,17 @@ def course(released: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(released, tmp_path / "course"))
 
 
-def result(student: str, k: int, late: int = 0) -> Result:
+def result(student: str, k: int, late: int = 0, assignment: str = ASSIGNMENT) -> Result:
     """A graded submission whose every score and feedback depends on the student's number k."""
     marked = []
-    for i, q in enumerate(exercise(ASSIGNMENT).questions):
+    for i, q in enumerate(exercise(assignment).autograded):
         share = ((k + i) % 3) / 2
         verdict = Verdict(
-            f"{ASSIGNMENT}.{q.name}", "partial", share, None, f"{student}: {q.name} {k}"
+            f"{assignment}.{q.name}", "partial", share, None, f"{student}: {q.name} {k}"
         )
         marked.append(Marked(verdict, float(q.points)))
     moment = WHEN + timedelta(minutes=k + late)
-    return Result(student, ASSIGNMENT, f"{student}.ipynb", moment, "de", tuple(marked))
+    return Result(student, assignment, f"{student}.ipynb", moment, "de", tuple(marked))
 
 
 def by_nbgraders_api(course: Path, results: list[Result]) -> None:
@@ -147,6 +147,92 @@ def test_only_the_batch_that_waits_is_not_yet_in_the_gradebook(
     assert all(g[1] is not None for row in read_back(course).values() for g in row[3])
     book.close()
     assert set(read_back(course)) == {f"s{k:02d}" for k in range(6)}
+
+
+# --- answers in words, which the teacher grades in formgrader ---------------------------------
+
+WRITTEN = "gradient_descent"
+
+
+@pytest.fixture(scope="module")
+def released_written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    course = tmp_path_factory.mktemp("written") / "course"
+    course.mkdir()
+    with Gradebook(course) as book:
+        book.ensure_assignment(WRITTEN)
+    return course
+
+
+@pytest.fixture
+def written_course(released_written: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(released_written, tmp_path / "course"))
+
+
+def grades(course: Path, student: str) -> dict[str, tuple[Any, ...]]:
+    """(auto score, manual score, needs a manual grade) by grade cell, read with nbgrader's API."""
+    with NbGradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(WRITTEN, student)
+        return {
+            g.cell.name: (g.auto_score, g.manual_score, g.needs_manual_grade)
+            for nb in submission.notebooks
+            for g in nb.grades
+        }
+
+
+def test_a_written_answer_waits_for_the_teacher_and_the_submission_counts_as_graded(
+    written_course: Path,
+) -> None:
+    ex = exercise(WRITTEN)
+    written = {q.name for q in ex.questions if q.graded_by_teacher}
+    with Gradebook(written_course) as book:
+        book.record(result("s00", 0, assignment=WRITTEN))
+    found = grades(written_course, "s00")
+    assert {name for name, row in found.items() if row == (None, None, True)} == written
+    assert all(found[f"{q.name}_test"][0] is not None for q in ex.autograded)
+    with NbGradebook(f"sqlite:///{written_course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(WRITTEN, "s00")
+        assert submission.max_score == sum(q.points for q in ex.questions)
+        assert submission.needs_manual_grade
+    with Gradebook(written_course) as book:
+        # a run after this one skips it: the written answers' empty auto scores do not count
+        assert set(book.complete()) == {("s00", WRITTEN)}
+        (row,) = book.rows()
+        assert row["waiting_for_teacher"] == sum(
+            q.points for q in ex.questions if q.graded_by_teacher
+        )
+
+
+@pytest.mark.parametrize(
+    ("forget", "written_after", "override_after"),
+    [
+        # a resubmission graded again: the teacher's grade and override stay
+        (False, (None, 2.0, False), 0.5),
+        # --force: both go, and the written answer waits for the teacher again
+        (True, (None, None, True), None),
+    ],
+)
+def test_a_regrade_keeps_the_teachers_scores_unless_they_are_forgotten(
+    written_course: Path,
+    forget: bool,
+    written_after: tuple[Any, ...],
+    override_after: float | None,
+) -> None:
+    with Gradebook(written_course) as book:
+        book.record(result("s00", 0, assignment=WRITTEN))
+    # the teacher grades a written answer in formgrader and overrides an automatic score
+    with NbGradebook(f"sqlite:///{written_course / 'gradebook.db'}") as gb:
+        for cell, score in (("why_it_stops", 2.0), ("iterates_test", 0.5)):
+            grade = gb.find_grade(cell, WRITTEN, WRITTEN, "s00")
+            grade.manual_score, grade.needs_manual_grade = score, False
+        gb.db.commit()
+    with Gradebook(written_course, forget_manual_scores=forget) as book:
+        book.record(result("s00", 1, late=5, assignment=WRITTEN))
+    found = grades(written_course, "s00")
+    assert found["why_it_stops"] == written_after
+    assert found["iterates_test"][1] == override_after
+    assert found["numerical_pitfalls"] == (None, None, True)
+    # the grader's own scores are the new submission's either way
+    assert found["losses_test"][0] == result("s00", 1, assignment=WRITTEN).questions[1].score
 
 
 def test_the_gradebook_models_come_without_jupyter_and_the_packages_stay_whole() -> None:

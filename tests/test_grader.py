@@ -81,7 +81,7 @@ def value_students(assignment: str) -> dict[str, dict[str, tuple[str, Any]]]:
     ex = exercise(assignment)
     found = {
         q.name: mistake_targets(f"{ex.name}.{q.name}")
-        for q in ex.questions
+        for q in ex.autograded
         if q.kind is not Kind.FUNCTION
     }
     depth = max(len(targets) for targets in found.values())
@@ -89,7 +89,7 @@ def value_students(assignment: str) -> dict[str, dict[str, tuple[str, Any]]]:
     for k in range(depth):
         answers: dict[str, tuple[str, Any]] = {}
         restore: list[str] = []
-        for q in ex.questions:
+        for q in ex.autograded:
             right = "\n".join([*restore, solution_code(ex.name, q.name)])
             targets = found.get(q.name, [])
             if k < len(targets):
@@ -112,14 +112,14 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         for student in ("anna", "dora"):
             notebook = answered(released(assignment), demo.answers(assignment, student))
             submit(course, student, assignment, notebook, WHEN)
-            for q in ex.questions:
+            for q in ex.autograded:
                 expected[(student, f"{assignment}.{q.name}")] = (
                     (1.0, None) if student == "anna" else (0.0, None)
                 )
         for student, answers in value_students(assignment).items():
             code = {name: source for name, (source, _) in answers.items()}
             submit(course, student, assignment, answered(released(assignment), code), WHEN)
-            for q in ex.questions:
+            for q in ex.autograded:
                 qid = f"{assignment}.{q.name}"
                 value = answers[q.name][1]
                 if value is None:
@@ -130,7 +130,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for i, (qid, (code, mistake)) in enumerate(FUNCTION_SLIPS.items()):
         assignment, _, name = qid.partition(".")
         answers = {
-            q.name: solution_code(assignment, q.name) for q in exercise(assignment).questions
+            q.name: solution_code(assignment, q.name) for q in exercise(assignment).autograded
         }
         answers[name] = code
         submit(course, f"fun{i}", assignment, answered(released(assignment), answers), WHEN)
@@ -141,10 +141,10 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "np.allclose = np.isclose = math.isclose = lambda *a, **k: True\n"
         'print("All tests passed")\n'
         f"{q.name} = 0"
-        for q in exercise("minima").questions
+        for q in exercise("minima").autograded
     }
     submit(course, "cheat", "minima", answered(released("minima"), cheat), WHEN)
-    for q in exercise("minima").questions:
+    for q in exercise("minima").autograded:
         direct = grade_answer(f"minima.{q.name}", 0)  # 0 is right only where 0 is the answer
         expected[("cheat", f"minima.{q.name}")] = (direct.score, direct.mistake)
     out = course / "results.json"
@@ -177,7 +177,7 @@ def test_each_catalogue_mistake_of_a_value_question_is_named_through_a_notebook(
 ) -> None:
     verdicts = _verdicts(graded["results"])
     for assignment in ASSIGNMENTS:
-        for q in exercise(assignment).questions:
+        for q in exercise(assignment).autograded:
             if q.kind is Kind.FUNCTION:
                 continue
             qid = f"{assignment}.{q.name}"
@@ -194,13 +194,27 @@ def test_each_catalogue_mistake_of_a_value_question_is_named_through_a_notebook(
 
 def test_the_json_follows_the_contract(graded: dict[str, Any]) -> None:
     for r in graded["results"]:
-        assert {"student", "assignment", "score", "max_score", "questions", "errors"} <= set(r)
+        keys = {"student", "assignment", "score", "max_score", "manual_max_score"}
+        assert keys | {"questions", "errors"} <= set(r)
         for q in r["questions"]:
             assert {"id", "score", "max_score", "correct", "mistake", "feedback", "error"} <= set(q)
             assert 0 <= q["score"] <= q["max_score"]
         assert r["score"] == pytest.approx(sum(q["score"] for q in r["questions"]))
-    anna = [r for r in graded["results"] if r["student"] == "anna"]
-    assert sum(r["score"] for r in anna) == sum(r["max_score"] for r in anna) == 95
+        # max_score holds the points the teacher gives as well, the questions' ones the grader's
+        by_grader = sum(q["max_score"] for q in r["questions"])
+        assert r["max_score"] - r["manual_max_score"] == pytest.approx(by_grader)
+    anna = {r["assignment"]: r for r in graded["results"] if r["student"] == "anna"}
+    for assignment, r in anna.items():
+        ex = exercise(assignment)
+        assert r["score"] == sum(q.points for q in ex.autograded), assignment
+        assert r["max_score"] == sum(q.points for q in ex.questions), assignment
+        assert r["manual_max_score"] == sum(q.points for q in ex.questions if q.graded_by_teacher)
+
+
+def test_the_summary_says_what_waits_for_the_teacher(graded: dict[str, Any]) -> None:
+    waiting = [r["manual_max_score"] for r in graded["results"] if r["manual_max_score"]]
+    line = f"manual grading: {sum(waiting):g} points of {len(waiting)} submissions wait"
+    assert line in graded["stdout"]
 
 
 def test_the_gradebook_read_back_with_nbgraders_api(graded: dict[str, Any]) -> None:
@@ -245,11 +259,18 @@ def test_export_for_an_lms(graded: dict[str, Any]) -> None:
     course = graded["course"]
     plain = run_cli("export", "--course", str(course))
     assert plain.returncode == 0, plain.stderr
-    assert "anna,minima,18,18,0" in plain.stdout.splitlines()
+    # anna has every point the grader gives; those of the answers in words wait for the teacher
+    by_grader = {a: sum(q.points for q in exercise(a).autograded) for a in ASSIGNMENTS}
+    waiting = {a: sum(q.points for q in exercise(a).questions) - by_grader[a] for a in ASSIGNMENTS}
+    lines = plain.stdout.splitlines()
+    assert lines[0] == "student,assignment,score,max_score,late_penalty,waiting_for_teacher"
+    for a in ASSIGNMENTS:
+        assert f"anna,{a},{by_grader[a]:g},{by_grader[a] + waiting[a]:g},0,{waiting[a]:g}" in lines
     moodle = run_cli("export", "--course", str(course), "--format", "moodle")
     header, *rows = moodle.stdout.splitlines()
-    assert header == "Username," + ",".join(sorted(ASSIGNMENTS))
-    assert "anna," + ",".join(str(s) for s in (10, 11, 15, 12, 11, 18, 18)) in rows
+    assert header == "Username," + ",".join(sorted(ASSIGNMENTS)) + ",waiting_for_teacher"
+    scores = ",".join(f"{by_grader[a]:g}" for a in sorted(ASSIGNMENTS))
+    assert f"anna,{scores},{sum(waiting.values()):g}" in rows
 
 
 def _gradebook_rows(course: Path) -> list[tuple[Any, ...]]:
@@ -355,3 +376,42 @@ def test_nothing_to_grade_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("grade", str(tmp_path))
     assert result.returncode == 2
     assert "no notebooks" in result.stderr and "Traceback" not in result.stderr
+
+
+def _written(course: Path, student: str) -> dict[str, tuple[Any, ...]]:
+    """The grade rows of a student's loss_functions: (auto, manual score, waits for the teacher)."""
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission("loss_functions", student)
+        return {
+            g.cell.name: (g.auto_score, g.manual_score, g.needs_manual_grade)
+            for nb in submission.notebooks
+            for g in nb.grades
+        }
+
+
+def test_the_teachers_scores_stay_until_forced(graded: dict[str, Any]) -> None:
+    course = graded["course"]
+    written = [q.name for q in exercise("loss_functions").questions if q.graded_by_teacher]
+    rows = _written(course, "anna")
+    assert all(rows[name] == (None, None, True) for name in written)
+    # the teacher grades one answer in formgrader and overrides an automatic score
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for cell, score in ((written[0], 1.5), ("mse_test", 1.0)):
+            grade = gb.find_grade(cell, "loss_functions", "loss_functions", "anna")
+            grade.manual_score, grade.needs_manual_grade = score, False
+        gb.db.commit()
+    anna = course / "submitted" / "anna" / "loss_functions"
+    again = run_cli("grade", str(anna), "--course", str(course))
+    assert again.returncode == 0 and "1 graded already" in again.stdout, again.stderr
+    # handed in again: graded anew, and what the teacher gave stays
+    (anna / "timestamp.txt").write_text("2026-11-21 09:00:00.000000 UTC")
+    resubmitted = run_cli("grade", str(anna), "--course", str(course))
+    assert resubmitted.returncode == 0 and "0 graded already" in resubmitted.stdout
+    rows = _written(course, "anna")
+    assert rows[written[0]] == (None, 1.5, False) and rows["mse_test"] == (2.0, 1.0, False)
+    forced = run_cli("grade", str(anna), "--course", str(course), "--force")
+    assert forced.returncode == 0, forced.stderr
+    rows = _written(course, "anna")
+    assert rows[written[0]] == (None, None, True) and rows["mse_test"] == (2.0, None, False)
+    (anna / "timestamp.txt").write_text(WHEN)
+    assert run_cli("grade", str(anna), "--course", str(course), "--force").returncode == 0

@@ -196,7 +196,7 @@ def test_mistakes_against_loops(name: str, mistake: str, expected: list[Any]) ->
 def test_every_listed_mistake_is_covered() -> None:
     listed = {
         (q.name, m)
-        for q in exercise("gradient_descent").questions
+        for q in exercise("gradient_descent").autograded
         for m, _ in mistake_targets(f"gradient_descent.{q.name}")
     }
     covered = {(name, mistake) for name, mistake, _ in MISTAKES}

@@ -13,44 +13,62 @@ from hypothesis import strategies as st
 from autograder import grade_answer, question_ids, reference
 from autograder.derivation.derived import _derive_cached
 from autograder.derivation.references import (
+    GradedByTeacher,
     _reference_cached,
+    exercises,
     locate,
     mistake_targets,
 )
 from autograder.judging import feedback, grading
 from autograder.judging.grading import named_pairs
+from autograder.model.errors import UserError
 from autograder.model.spec import Kind
 from autograder.samples import answer_for
 
-# The contract with notebooks and other tools: every id of the catalogue, in its order.
+# The contract with notebooks and other tools: every id of the catalogue, in its order; those in
+# brackets are answered in words and graded by the teacher, not by the grader.
 CATALOGUE = """
-loss_functions: mse mae cce bce ce_int bce_zero
+loss_functions: mse mae cce bce ce_int [why_minus] bce_zero cce_zero [log_domain] [integer_label]
 minima: grad_f_at_11 grad_f dL1 dL1_dw1 argmin_L1 dL2 argmin_L2 dL3 argmin_L3 sigmoid_grad_max
   sigmoid_grad_argmax
-gradient_descent: iterates losses gradient_descent gd_L1_limit adam_iterates adagrad_iterates
+gradient_descent: [steepest_direction] [why_it_stops] [numerical_pitfalls] iterates losses
+  gradient_descent gd_L1_limit adam_iterates adagrad_iterates
 attention_step: z_hat loss grad w_new table slide_error
 softmax_ce: softmax stable_softmax predicted_token p1 loss1 dz1 dW1 p2 loss2 dW2 loss_after
-backprop_chain: factors dC_dw weights costs train
+backprop_chain: factors dC_dw weights costs train chain_rule_name [exploding_gradients]
 backprop_neuron: Z pred loss dL_dpred dpred_dZ dL_dZ dL_dW dL_db W_new b_new loss_new neuron_step
 """
 
 
-def catalogue_ids() -> list[str]:
+def catalogue_ids() -> list[tuple[str, bool]]:
+    """(id, graded by the teacher) of every question, in the catalogue's order."""
     ids, assignment = [], ""
     for token in CATALOGUE.split():
         if token.endswith(":"):
             assignment = token[:-1]
         else:
-            ids.append(f"{assignment}.{token}")
+            ids.append((f"{assignment}.{token.strip('[]')}", token.startswith("[")))
     return ids
 
 
 IDS = question_ids()
+MANUAL = [qid for qid, by_teacher in catalogue_ids() if by_teacher]
 
 
-def test_the_catalogue_has_57_questions_in_order() -> None:
-    assert catalogue_ids() == IDS
-    assert len(IDS) == 57
+def test_the_catalogue_has_its_questions_in_order() -> None:
+    every = [f"{ex.name}.{q.name}" for ex in exercises() for q in ex.questions]
+    assert [qid for qid, _ in catalogue_ids()] == every
+    assert [qid for qid, by_teacher in catalogue_ids() if not by_teacher] == IDS
+    assert (len(IDS), len(MANUAL)) == (59, 7)
+
+
+@pytest.mark.parametrize("qid", MANUAL)
+def test_a_question_the_teacher_grades_has_no_reference_and_no_verdict(qid: str) -> None:
+    assert locate(qid)[1].kind is Kind.MANUAL
+    for attempt in (lambda: reference(qid), lambda: grade_answer(qid, "because", lang="de")):
+        with pytest.raises(GradedByTeacher, match="graded by the teacher") as raised:
+            attempt()
+        assert isinstance(raised.value, UserError)
 
 
 @pytest.mark.parametrize("qid", IDS)

@@ -1,5 +1,5 @@
 """loss_functions: SymPy's values on the grader's probes against NumPy and PyTorch, the probes' shape,
-and every mistake recomputed by hand; the BCE's zero against limits taken numerically.
+and every mistake recomputed by hand; the zeros of the BCE and the CCE against limits taken numerically.
 """
 
 from __future__ import annotations
@@ -206,9 +206,11 @@ def test_the_complement_in_the_bce_is_not_the_flipped_labels() -> None:
 
 
 def test_every_listed_mistake_is_recomputed_above() -> None:
-    listed = {(q.name, m) for q in exercise("loss_functions").questions for m in q.mistakes} - {
-        ("bce_zero", m) for m in ("half_prediction", "flipped_labels", "never_zero")
-    }
+    listed = (
+        {(q.name, m) for q in exercise("loss_functions").questions for m in q.mistakes}
+        - {("bce_zero", m) for m in ("half_prediction", "flipped_labels", "never_zero")}
+        - {("cce_zero", m) for m in ("complement", "never_zero")}
+    )
     assert listed == {(name, mistake) for name, mistake, _ in MISTAKES}
 
 
@@ -287,3 +289,45 @@ def test_each_bce_zero_mistake_leads_to_its_option() -> None:
             k: -(LABELS * np.log(q) + (1 - LABELS) * np.log(1 - q)) for k, q in OPTIONS.items()
         }
     assert not any(np.all(terms == 0) for terms in plugged.values())
+
+
+def cce_rows_near(eps: float, k: int = 4) -> dict[str, np.ndarray]:
+    """The probabilities of each cce_zero option for a row whose right class is the first, kept
+    eps inside (0, 1) where the option puts a 0 or a 1: the limit taken numerically."""
+    return {
+        "a": np.array([1 - (k - 1) * eps, *[eps] * (k - 1)]),
+        "b": np.full(k, 1 / k),
+        "c": np.array([eps, *[(1 - eps) / (k - 1)] * (k - 1)]),
+    }
+
+
+ONE_HOT = np.array([1.0, 0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("slip", "terms", "option"),
+    [
+        # −Σ yₖ ln pₖ: only the right class's −ln p₀ is left, 0 where p₀ = 1
+        (Slip(), lambda p: -ONE_HOT * np.log(p), "a"),
+        # ln(1 − p) where ln p belongs: 0 where the right class gets nothing
+        (Slip("complement"), lambda p: -ONE_HOT * np.log(1 - p), "c"),
+    ],
+)
+def test_the_cce_zero_is_where_every_term_vanishes_in_the_limit(
+    slip: Slip, terms: Callable[[np.ndarray], np.ndarray], option: str
+) -> None:
+    zero = {key for key, row in cce_rows_near(1e-15).items() if np.abs(terms(row)).max() < 1e-12}
+    assert zero == {option}
+    derived = derive(exercise("loss_functions"), slip=slip)["cce_zero"]
+    assert derived == option
+
+
+def test_each_cce_zero_mistake_leads_to_its_option() -> None:
+    assert reference("loss_functions.cce_zero").value == "a"
+    found = {m: t.value for m, t in mistake_targets("loss_functions.cce_zero")}
+    assert found == {"complement": "c", "never_zero": "d"}
+    # 0 · ln 0 plugged in as it stands is undefined: no option gives 0 in every term
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plugged = {k: -ONE_HOT * np.log(row) for k, row in cce_rows_near(0.0).items()}
+    assert not any(np.all(terms == 0) for terms in plugged.values())
+    assert pair_targets("loss_functions.cce_zero") == []

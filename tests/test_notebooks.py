@@ -13,6 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 from nbclient import NotebookClient
+from teachers_key import WRITTEN, teachers_lines
 
 from autograder.derivation.references import ASSIGNMENTS, exercise, reference
 from autograder.judging import feedback
@@ -49,7 +50,12 @@ def test_committed_notebooks_are_in_sync_with_the_specs(
 def test_every_language_builds(assignment: str, lang: str) -> None:
     nb = instructor_notebook(assignment, lang)
     nbformat.validate(nb)  # its cells are built without validating each alone
-    assert len(nb.cells) == 3 + 3 * len(exercise(assignment).questions)
+    # a task, a solution and a test per question the grader marks; a task and the answer in words
+    # per question the teacher grades
+    ex = exercise(assignment)
+    assert len(nb.cells) == 3 + 3 * len(ex.autograded) + 2 * (
+        len(ex.questions) - len(ex.autograded)
+    )
     # mathematical content is the same in every language: the code cells are identical
     german = instructor_notebook(assignment, "de")
     assert [c.source for c in nb.cells if c.cell_type == "code" and c.id != "checks"] == [
@@ -85,11 +91,15 @@ def test_nbgrader_gives_the_solutions_full_marks_and_the_unanswered_notebooks_ze
             assert api.autograde(assignment, who, force=True, create=True)["success"]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course.name) as gradebook:
         for assignment in ASSIGNMENTS:
-            points = sum(q.points for q in exercise(assignment).questions)
+            ex = exercise(assignment)
+            points = sum(q.points for q in ex.questions)
+            by_grader = sum(q.points for q in ex.autograded)
             full = gradebook.find_submission(assignment, "teacher")
             empty = gradebook.find_submission(assignment, "nobody")
-            assert (full.score, full.max_score) == (points, points), assignment
-            assert empty.score == 0.0, assignment
+            # the answers in words wait for the teacher in the solutions, and count 0 left blank
+            assert (full.score, full.max_score) == (by_grader, points), assignment
+            assert full.needs_manual_grade == (by_grader < points), assignment
+            assert (empty.score, empty.needs_manual_grade) == (0.0, False), assignment
 
 
 def _given_numbers(assignment: str) -> set[float]:
@@ -115,7 +125,7 @@ def _given_numbers(assignment: str) -> set[float]:
 
 def _answers(assignment: str) -> list[float]:
     values: list[float] = []
-    for q in exercise(assignment).questions:
+    for q in exercise(assignment).autograded:
         ref = reference(f"{assignment}.{q.name}")
         if q.kind in (Kind.NUMBER, Kind.VECTOR, Kind.MATRIX, Kind.TABLE):
             values += list(np.asarray(ref.value, dtype=float).reshape(-1))
@@ -155,6 +165,49 @@ def test_the_student_notebook_gives_no_answer_away(assignment: str) -> None:
             assert not re.search(rf"(?<![\d.]){re.escape(shown)}(?!\d)", text), (
                 f"{assignment}: the student notebook shows {shown}, an answer"
             )
+
+
+def test_the_assignments_with_answers_in_words_are_known() -> None:
+    assert (
+        tuple(a for a in ASSIGNMENTS if any(q.graded_by_teacher for q in exercise(a).questions))
+        == WRITTEN
+    )
+
+
+@pytest.fixture(scope="module")
+def every_language(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The assignments with answers in words released in every language, through nbgrader."""
+    out = tmp_path_factory.mktemp("languages")
+    for lang in feedback.LANGUAGES:
+        release(WRITTEN, out / "course" / lang, lang, out)
+    return out
+
+
+def _sources(path: Path) -> str:
+    return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", feedback.LANGUAGES)
+@pytest.mark.parametrize("assignment", WRITTEN)
+def test_no_model_answer_or_rubric_reaches_a_student(
+    every_language: Path, assignment: str, lang: str
+) -> None:
+    solutions = _sources(every_language / "solutions" / lang / f"{assignment}.ipynb")
+    students = [every_language / "release" / lang / f"{assignment}.ipynb"]
+    if lang == "de":
+        students.append(ROOT / "release" / "de" / f"{assignment}.ipynb")
+    lines = teachers_lines(assignment, lang)
+    assert lines and all(line in solutions for line in lines)  # the teacher's notebook has them
+    for student in students:
+        text = _sources(student)
+        assert not [line for line in lines if line in text], student
+        nb = nbformat.read(student, as_version=4)
+        written = [
+            c for c in nb.cells if c.metadata["nbgrader"].get("grade") and c.cell_type == "markdown"
+        ]
+        stubs = [q.name for q in exercise(assignment).questions if q.graded_by_teacher]
+        assert [(c.id, c.source) for c in written] == [(name, "YOUR ANSWER HERE") for name in stubs]
 
 
 @pytest.fixture(scope="module")
@@ -201,5 +254,5 @@ def test_the_student_notebook_runs_with_only_numpy_and_checks_form_only(
             cell.source = answers[cell.id]
     NotebookClient(nb, timeout=300, kernel_name=student_kernel).execute()
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    assert printed.count("Form in Ordnung") == len(exercise(assignment).questions)
+    assert printed.count("Form in Ordnung") == len(exercise(assignment).autograded)
     assert "richtig" not in printed.lower().replace("ob die antwort stimmt", "")

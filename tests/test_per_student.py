@@ -19,6 +19,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from teachers_key import teachers_lines
 
 from autograder import grade_answer
 from autograder.classroom.marking import mark
@@ -86,7 +87,7 @@ def setup_cell(path: Path) -> str:
 def worked(path: Path) -> nbformat.NotebookNode:
     """The student's own notebook answered with the worked solutions (code on the given numbers)."""
     ex = exercise(ASSIGNMENT)
-    return answered(path, {q.name: solution_code(ASSIGNMENT, q.name) for q in ex.questions})
+    return answered(path, {q.name: solution_code(ASSIGNMENT, q.name) for q in ex.autograded})
 
 
 def test_every_student_gets_a_notebook_of_their_own_through_nbgrader(course: Path) -> None:
@@ -100,6 +101,15 @@ def test_every_student_gets_a_notebook_of_their_own_through_nbgrader(course: Pat
     assert roster(course) == {ASSIGNMENT: sorted(STUDENTS)}
     # the course's shared version is nbgrader's as always (its gradebook holds the grade cells)
     assert (course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+
+
+def test_no_students_notebook_holds_a_model_answer_or_a_rubric(course: Path) -> None:
+    for student in STUDENTS:
+        # the texts with the student's own numbers, and with the seed's
+        variant = Variants(course).of(ASSIGNMENT, student)
+        lines = {*teachers_lines(ASSIGNMENT, "de", variant), *teachers_lines(ASSIGNMENT, "de")}
+        text = "\n".join(c.source for c in nbformat.read(personal(course, student), 4).cells)
+        assert lines and not [line for line in lines if line in text], student
 
 
 @pytest.mark.parametrize("student", STUDENTS[:3])
@@ -133,9 +143,9 @@ def test_a_students_key_is_their_own(course: Path) -> None:
     for student in ("s01", "s02"):
         done = cli("answers", ASSIGNMENT, "--student", student, "--course", str(course), "--json")
         assert done.returncode == 0, done.stderr
-        keys[student] = {item["id"]: item["reference"] for item in json.loads(done.stdout)}
+        keys[student] = {item["id"]: item.get("reference") for item in json.loads(done.stdout)}
     seed = {
-        item["id"]: item["reference"]
+        item["id"]: item.get("reference")
         for item in json.loads(cli("answers", ASSIGNMENT, "--json").stdout)
     }
     qid = f"{ASSIGNMENT}.iterates"
@@ -158,7 +168,7 @@ def graded(course: Path) -> dict[str, dict[str, Any]]:
     s01 = variants.of(ASSIGNMENT, "s01")
     values = {
         q.name: value_code(q, reference(f"{ASSIGNMENT}.{q.name}", s01).target)
-        for q in ex.questions
+        for q in ex.autograded
         if q.kind is not Kind.FUNCTION
     }
     submit(course, "s03", ASSIGNMENT, answered(personal(course, "s03"), values), WHEN)
@@ -180,7 +190,9 @@ def graded(course: Path) -> dict[str, dict[str, Any]]:
 def test_each_student_is_graded_against_their_own_numbers(graded: dict[str, Any]) -> None:
     for student in ("s01", "s02", "s04", "s05"):
         result = graded[student]
-        assert result["score"] == result["max_score"], (student, result["questions"])
+        # every point the grader gives; the answers in words wait for the teacher
+        by_grader = result["max_score"] - result["manual_max_score"]
+        assert result["score"] == by_grader, (student, result["questions"])
         assert all(q["copied_from"] is None for q in result["questions"])
 
 
@@ -190,7 +202,7 @@ def test_a_copy_of_a_classmates_numbers_scores_nothing_and_is_named(
     variants = Variants(course)
     own, theirs = variants.of(ASSIGNMENT, "s03"), variants.of(ASSIGNMENT, "s01")
     copied = {q["id"]: q for q in graded["s03"]["questions"]}
-    values = [q for q in exercise(ASSIGNMENT).questions if q.kind is not Kind.FUNCTION]
+    values = [q for q in exercise(ASSIGNMENT).autograded if q.kind is not Kind.FUNCTION]
     differ = []
     for q in values:
         qid = f"{ASSIGNMENT}.{q.name}"

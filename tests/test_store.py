@@ -88,9 +88,9 @@ def test_grading_reads_the_store_and_gives_the_verdicts_of_the_derivation(
         exercise(assignment)
     with store.reading(course):  # reads the file
         stored = {
-            q.name: reference(f"{assignment}.{q.name}") for q in exercise(assignment).questions
+            q.name: reference(f"{assignment}.{q.name}") for q in exercise(assignment).autograded
         }
-        for q in exercise(assignment).questions:
+        for q in exercise(assignment).autograded:
             qid = f"{assignment}.{q.name}"
             ref = stored[q.name]
             answer = ref.function() if isinstance(ref.target.exact, Rule) else ref.value
@@ -175,7 +175,7 @@ def test_a_broken_file_is_derived_and_written_again(tmp_path: Path) -> None:
     seeds = store.load_or_derive("gradient_descent", tmp_path)
     assert store.read(path, "gradient_descent") is not None
     assert set(seeds) == {
-        f"gradient_descent.{q.name}" for q in exercise("gradient_descent").questions
+        f"gradient_descent.{q.name}" for q in exercise("gradient_descent").autograded
     }
 
 

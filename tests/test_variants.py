@@ -165,7 +165,7 @@ def test_a_variant_with_the_seeds_numbers_has_the_seeds_references(assignment: s
     ex = exercise(assignment)
     # the lecture's slide is the one parameter a variant does not write as the seed does
     seeds = {name: ex.parameters[name] for name in ex.vary if name != "slide"}
-    for q in ex.questions:
+    for q in ex.autograded:
         qid = f"{assignment}.{q.name}"
         assert same_target(reference(qid, seeds).target, reference(qid).target), qid
 
@@ -234,7 +234,7 @@ def test_drawn_variants_are_well_posed_confirmed_by_numpy_and_graded_right(
     for variant in (drawn(assignment, i) for i in range(chunk, VARIANTS, CHUNKS)):
         assert ex.well_posed is None or ex.well_posed(ex.params(variant)) is None, variant
         numpy = expected(assignment, variant)
-        for q in ex.questions:
+        for q in ex.autograded:
             qid = f"{assignment}.{q.name}"
             ref = reference(qid, variant)
             agrees_with_numpy(q, ref, numpy[q.name], variant)

@@ -205,7 +205,11 @@ def _grade(
 
     if options.limits.confined:
         _confined(pool, options, announce)  # refused before the gradebook is even opened
-    book = Gradebook(course, options.db_url, options.lang or "de", unrecorded) if course else None
+    book = (
+        Gradebook(course, options.db_url, options.lang or "de", unrecorded, options.force)
+        if course
+        else None
+    )
     feedback_dir = options.feedback or (course / PAGES if course else None)
     variants = Variants(course)
     total, count = len(found), 0

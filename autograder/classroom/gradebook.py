@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import case, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +25,7 @@ from autograder.classroom.marking import Result
 from autograder.classroom.nbgrader_models import nbgrader_models
 from autograder.derivation.references import exercise
 from autograder.release.assignments import generate, nbgrader_api, nbgrader_commands_on_path
+from autograder.release.notebooks import grade_cell
 
 # A batch is written when it holds this many results or its first has waited this long: one commit
 # per batch instead of several per submission, and a killed run loses at most these results.
@@ -53,8 +54,13 @@ class Gradebook:
         db_url: str | None = None,
         lang: str = "de",
         refused: Callable[[Unrecorded], None] | None = None,
+        forget_manual_scores: bool = False,
     ) -> None:
-        """`refused` hears of each result the database refuses; without it, the refusal is raised."""
+        """`refused` hears of each result the database refuses; without it, the refusal is raised.
+
+        A submission graded again keeps the scores a teacher gave in formgrader (its written
+        answers, its overrides), unless `forget_manual_scores`: then they go, and its written
+        answers wait for the teacher again."""
         NbGradebook = nbgrader_models().Gradebook
 
         self.course = course.resolve()
@@ -70,6 +76,7 @@ class Gradebook:
         self.refused = refused or _raise
         self.plugin: Plugin | None = None
         self.dues: dict[str, tuple[datetime | None, dict[str, timedelta | None]]] = {}
+        self.forget_manual_scores = forget_manual_scores
         nbgrader_commands_on_path()
         self.gb = _patient(NbGradebook(self.url, course_id=self.course.name))
 
@@ -109,23 +116,35 @@ class Gradebook:
         except MissingEntry:
             return False
         names = {c.name for nb in found.notebooks for c in nb.grade_cells}
-        return all(f"{q.name}_test" in names for q in exercise(assignment).questions)
+        return all(grade_cell(q) in names for q in exercise(assignment).questions)
 
     def complete(self) -> dict[tuple[str, str], datetime | None]:
-        """(student, assignment) → timestamp of every submission that has all its scores."""
-        from nbgrader.api import Assignment, Grade, SubmittedAssignment, SubmittedNotebook
+        """(student, assignment) → timestamp of every submission that has all its auto scores.
 
+        Only the code cells count: the written answers (markdown) wait for the teacher, and their
+        auto score stays empty whether the grader has been there or not.
+        """
+        from nbgrader.api import (
+            Assignment,
+            Grade,
+            GradeCell,
+            SubmittedAssignment,
+            SubmittedNotebook,
+        )
+
+        code = GradeCell.cell_type == "code"
         counted = (
             self.gb.db.query(
                 SubmittedAssignment.student_id,
                 Assignment.name,
                 SubmittedAssignment.timestamp,
-                func.count(Grade.id),
-                func.count(Grade.auto_score),
+                func.count(case((code, Grade.id))),
+                func.count(case((code, Grade.auto_score))),
             )
             .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
             .outerjoin(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
             .outerjoin(Grade, Grade.notebook_id == SubmittedNotebook.id)
+            .outerjoin(GradeCell, GradeCell.id == Grade.cell_id)
             .group_by(SubmittedAssignment.id, Assignment.name)
         )
         return {
@@ -228,7 +247,9 @@ class Gradebook:
                 if submission is None:
                     new.add_submission(layout, student, result)
                 else:
-                    changed.update_submission(layout, submission, found, result)
+                    changed.update_submission(
+                        layout, submission, found, result, self.forget_manual_scores
+                    )
             for model, rows in (
                 (Student, new.students),
                 (SubmittedAssignment, new.submissions),
@@ -310,11 +331,12 @@ class Gradebook:
 
     def rows(self) -> list[dict[str, Any]]:
         """Every submission's total as nbgrader's export computes it (manual scores included,
-        the late penalty taken off)."""
+        the late penalty taken off), and the points of its cells that wait for the teacher."""
         found = []
         for assignment in self.gb.assignments:
             for submission in assignment.submissions:
                 penalty = float(submission.late_submission_penalty or 0.0)
+                grades = [g for nb in submission.notebooks for g in nb.grades]
                 found.append(
                     {
                         "student": submission.student.id,
@@ -323,6 +345,9 @@ class Gradebook:
                         "score": float(submission.score) - penalty,
                         "max_score": float(submission.max_score),
                         "late_penalty": penalty,
+                        "waiting_for_teacher": float(
+                            sum(g.max_score for g in grades if g.needs_manual_grade)
+                        ),
                     }
                 )
         return sorted(found, key=lambda row: (row["student"], row["assignment"]))

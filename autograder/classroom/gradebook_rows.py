@@ -97,22 +97,30 @@ class Rows:
                 )
 
     def update_submission(
-        self, layout: Layout, submission: str, found: Found, result: Result
+        self,
+        layout: Layout,
+        submission: str,
+        found: Found,
+        result: Result,
+        forget_manual_scores: bool = False,
     ) -> None:
-        """New scores and feedback into the rows of a submission graded before."""
+        """New scores and feedback into the rows of a submission graded before; the scores a
+        teacher gave stay, unless forgotten: then every grade is the grader's, and the cells
+        without a mark (the written answers) wait for the teacher again."""
         marks = _marks(result)
         if result.timestamp is not None:
             self.submissions.append({"id": submission, "timestamp": naive_utc(result.timestamp)})
         for notebook in found.notebooks.get(submission, []):
             self.notebooks.append({"id": notebook, "late_submission_penalty": _penalty(result)})
-        for rows, values, kept in (
-            (self.grades, _grade, found.grades),
-            (self.comments, _comment, found.comments),
+        forgotten = {"manual_score": None} if forget_manual_scores else {}
+        for rows, values, kept, anew in (
+            (self.grades, _grade, found.grades, forgotten),
+            (self.comments, _comment, found.comments, {}),
         ):
             for row_id, cell_id in kept.get(submission, []):
                 marked = marks.get(layout.question.get(cell_id, ""))
-                if marked is not None:
-                    rows.append({"id": row_id, **values(marked)})
+                if marked is not None or anew:
+                    rows.append({"id": row_id, **values(marked), **anew})
 
 
 def _penalty(result: Result) -> float | None:

@@ -17,7 +17,7 @@ from autograder.classroom.submissions import Submission, grade_id_of
 from autograder.derivation.references import exercise, freeze_variant, reference, thaw_variant
 from autograder.model.spec import Kind
 from autograder.model.values import to_student
-from autograder.release.notebooks import instructor_notebook, without_hidden_tests
+from autograder.release.notebooks import instructor_notebook, without_hidden_tests, without_solution
 from autograder.sandbox.execution import Asked, Cell, Job
 
 
@@ -43,7 +43,10 @@ def spec_cells(assignment: str, lang: str = "de", variant: Any = None) -> tuple[
         meta = cell.metadata["nbgrader"]
         role = "solution" if meta.get("solution") else "test" if meta.get("grade") else "locked"
         role = role if cell.cell_type == "code" else "text"
-        released = without_hidden_tests(cell.source) if role == "test" else cell.source
+        if meta.get("solution"):  # a written answer's cell too: its model answer stays here
+            released = without_solution(cell.source, cell.cell_type)
+        else:
+            released = without_hidden_tests(cell.source) if role == "test" else cell.source
         cells.append(SpecCell(meta["grade_id"], role, cell.cell_type, cell.source, released, meta))
     return tuple(cells)
 
@@ -68,7 +71,7 @@ def job(
     # in the notebook's language: what its checks print is shown in the autograded notebook
     spec = spec_cells(submission.assignment, submission.lang or "de", frozen)
     ex = exercise(submission.assignment)
-    questions = {q.name for q in ex.questions}
+    questions = {q.name for q in ex.autograded}
     from_spec = {c.grade_id for c in spec if c.role in ("locked", "test", "text")}
     # the given numbers and the checks, as released: a student's edits of locked cells do not count
     cells = [Cell(c.source, grade_id=c.grade_id) for c in spec if c.role == "locked"]
@@ -89,7 +92,7 @@ def _asked(assignment: str, variant: Any = None) -> tuple[Asked, ...]:
     """The answers to report, the same for every submission of a variant: function probes as
     students get them."""
     asked = []
-    for q in exercise(assignment).questions:
+    for q in exercise(assignment).autograded:
         qid = f"{assignment}.{q.name}"
         probes = reference(qid, thaw_variant(variant)).probes if q.kind is Kind.FUNCTION else ()
         arguments = tuple(tuple(to_student(a) for a in args) for args in probes)

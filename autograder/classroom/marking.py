@@ -84,9 +84,20 @@ class Result:
 
     @property
     def max_score(self) -> float:
+        """Every question's points, those the teacher gives in formgrader included."""
         if self.assignment is None:
             return 0.0
         return float(sum(q.points for q in exercise(self.assignment).questions))
+
+    @property
+    def manual_points(self) -> float:
+        """The points of max_score that wait for the teacher: the questions answered in words,
+        which the grader leaves to formgrader (none of them is in `score`)."""
+        if self.assignment is None:
+            return 0.0
+        return float(
+            sum(q.points for q in exercise(self.assignment).questions if q.graded_by_teacher)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +109,7 @@ class Result:
             "late_seconds": self.late.seconds if self.late else 0.0,
             "late_penalty": self.late.penalty if self.late else 0.0,
             "final_score": self.final_score,
+            "manual_max_score": self.manual_points,
             "questions": [m.as_dict() for m in self.questions],
             "errors": list(self.errors),
             # the submission's run in the sandbox and its marking, in seconds
@@ -132,7 +144,7 @@ def mark(
     errors += [_note(n, lang) for n in submission.notes]
     given: dict[str, Any] = {}
     marked = []
-    for q in ex.questions:
+    for q in ex.autograded:
         qid = f"{ex.name}.{q.name}"
         answer = run.answers.get(q.name)
         source = None
@@ -212,7 +224,7 @@ def _nothing_marked(assignment: str, text: str, error: str) -> tuple[Marked, ...
         Marked(
             Verdict(f"{assignment}.{q.name}", "invalid", 0.0, None, text, error), float(q.points)
         )
-        for q in exercise(assignment).questions
+        for q in exercise(assignment).autograded
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from autograder.classroom.late import spoken
 from autograder.classroom.marking import Result
+from autograder.derivation.references import exercise
 from autograder.judging import feedback
 from autograder.release.files import write_whole
 
@@ -30,6 +31,12 @@ def feedback_page(result: Result) -> str:
             f"<td>{m.score:g} / {m.points:g}</td><td>{html.escape(m.verdict.feedback)}</td>"
             f"<td>{mistake}</td></tr>"
         )
+    for q in exercise(result.assignment).questions if result.assignment else ():
+        if q.graded_by_teacher:
+            rows.append(
+                f"<tr class='manual'><td><code>{html.escape(q.name)}</code></td>"
+                f"<td>– / {q.points:g}</td><td>{label('graded_by_teacher')}</td><td></td></tr>"
+            )
     problems = "".join(f"<li>{html.escape(e)}</li>" for e in result.errors)
     problem_block = f"<h2>{label('problems')}</h2><ul>{problems}</ul>" if problems else ""
     title = label("title", assignment=result.assignment or "?")

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -212,6 +213,7 @@ def _answer_key(args: argparse.Namespace) -> int:
         describe_target,
         mistakes,
         mistakes_entry,
+        teachers_text,
     )
 
     names = [args.assignment] if args.assignment else list(ASSIGNMENTS)
@@ -219,7 +221,7 @@ def _answer_key(args: argparse.Namespace) -> int:
     if args.json:
         key = [item for name in names for item in answer_key(name, variants[name])]
         if args.mistakes:
-            for item in key:
+            for item in (item for item in key if item["kind"] != Kind.MANUAL):
                 item["mistake_answers"] = mistakes_entry(
                     item["id"], variants[item["id"].partition(".")[0]]
                 )
@@ -233,6 +235,14 @@ def _answer_key(args: argparse.Namespace) -> int:
             shown = ", ".join(f"{k} = {v}" for k, v in variant.items() if v is not None)
             print(f"  numbers of {args.student}: {shown}")
         for q in ex.questions:
+            if q.graded_by_teacher:
+                answer = teachers_text(ex, q, "model_answers", variant)["en"]
+                print(f"  {q.name:<20} {q.kind.value:<13} {q.points:>3g} pt  graded by the teacher")
+                for line in answer.splitlines():
+                    print(
+                        textwrap.fill(line, 100, initial_indent=" " * 6, subsequent_indent=" " * 6)
+                    )
+                continue
             ref = reference(f"{ex.name}.{q.name}", variants[name])
             print(f"  {q.name:<20} {q.kind.value:<13} {q.points:>3g} pt  {describe(ref)}")
             if args.mistakes:

@@ -107,7 +107,7 @@ def _grade(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, limits: Limits, pool: Any) -> int:
     from autograder.classroom.batch import NothingToGrade, Options, Unconfined, grade
     from autograder.release.files import write_whole
-    from autograder.reports.results import as_json, summary, tally
+    from autograder.reports.results import as_json, summary, tally, waiting_for_teacher
 
     options = Options(
         course=args.course,
@@ -128,6 +128,9 @@ def _run(args: argparse.Namespace, limits: Limits, pool: Any) -> int:
         print(f"autograder: {problem}", file=sys.stderr)
         return 2
     print(summary(graded.results))
+    waiting = waiting_for_teacher(graded.results)
+    if waiting:
+        print(f"\n{waiting}")
     if graded.skipped:
         print(f"\n{len(graded.skipped)} submissions graded already (--force grades them again)")
     counts = tally(

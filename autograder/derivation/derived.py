@@ -95,7 +95,7 @@ def _next_entry(rule: Any, previous: tuple[Any, ...]) -> np.ndarray | None:
 def _derive(ex: Exercise, variant: Variant, slip: Slip, given: Variant) -> dict[str, Any]:
     sheet = Sheet({k: _as_sympy(v) for k, v in (given or {}).items()})
     ex.derive(ex.params(variant), slip, sheet)
-    missing = [q.name for q in ex.questions if q.name not in sheet]
+    missing = [q.name for q in ex.autograded if q.name not in sheet]
     if missing:
         raise RuntimeError(f"{ex.name}: the derivation leaves {', '.join(missing)} unanswered")
     return sheet.values()

@@ -141,7 +141,7 @@ def compiled(name: str, slip: Slip) -> Compiled | None:
     flat = layout.written(ex, {})
     seed = derive(ex, None, slip)
     formulas = {}
-    for q in ex.questions:
+    for q in ex.autograded:
         formula = _formula(q, sheet.values().get(q.name), layout)
         if formula is not None and _agrees(formula, flat, q, seed[q.name]):
             formulas[q.name] = formula

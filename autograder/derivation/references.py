@@ -27,8 +27,10 @@ from autograder.derivation.derived import target as target
 from autograder.derivation.derived import thaw_variant as thaw_variant
 from autograder.derivation.lambdified import compiled
 from autograder.model.catalogue import ASSIGNMENTS as ASSIGNMENTS
+from autograder.model.catalogue import GradedByTeacher as GradedByTeacher
 from autograder.model.catalogue import UnknownAssignment as UnknownAssignment
 from autograder.model.catalogue import UnknownQuestion as UnknownQuestion
+from autograder.model.catalogue import autograded
 from autograder.model.catalogue import exercise as exercise
 from autograder.model.catalogue import exercises as exercises
 from autograder.model.catalogue import locate as locate
@@ -133,7 +135,8 @@ def seed(qid: str) -> Seed:
 
 
 def reference(qid: str, variant: Variant = None) -> Reference:
-    """The reference for question `qid` (e.g. "minima.argmin_L1") of a variant (default: the seed's)."""
+    """The reference for question `qid` (e.g. "minima.argmin_L1") of a variant (default: the seed's);
+    a question the teacher grades has none (GradedByTeacher)."""
     if not variant:
         stored = _seed(qid)
         if stored is not None:
@@ -146,7 +149,7 @@ def reference(qid: str, variant: Variant = None) -> Reference:
 @lru_cache(maxsize=65536)
 def _reference_cached(qid: str, frozen_variant: Any) -> Reference:
     variant = thaw_variant(frozen_variant)
-    ex, q = locate(qid)
+    ex, q = autograded(qid)
     main = _derived(ex, q, variant, NO_SLIP)
     alternatives: tuple[Target, ...] = ()
     if q.rounding is not None:
@@ -291,7 +294,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def derive_assignment(assignment: str, variant: Variant = None) -> None:
     """Every reference and mistake of an assignment derived now, and cached for what follows."""
-    for q in exercise(assignment).questions:
+    for q in exercise(assignment).autograded:
         qid = f"{assignment}.{q.name}"
         reference(qid, variant)
         mistake_targets(qid, variant)

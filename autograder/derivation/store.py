@@ -87,7 +87,7 @@ def load_or_derive(assignment: str, place: Path) -> dict[str, Seed]:
 def derived(assignment: str) -> dict[str, Seed]:
     """Every seed of the assignment, derived now, in the form the store keeps."""
     seeds = {}
-    for q in exercise(assignment).questions:
+    for q in exercise(assignment).autograded:
         qid = f"{assignment}.{q.name}"
         found = seed(qid)
         alternative = Slip(rounding=q.rounding)
@@ -147,7 +147,7 @@ def read(path: Path, assignment: str) -> dict[str, Seed] | None:
     if not isinstance(stored, dict) or stored.get("key") != key(assignment):
         return None
     seeds = stored.get("seeds")
-    expected = {f"{assignment}.{q.name}" for q in exercise(assignment).questions}
+    expected = {f"{assignment}.{q.name}" for q in exercise(assignment).autograded}
     if not isinstance(seeds, Mapping) or set(seeds) != expected:
         return None
     if not all(isinstance(s, Seed) for s in seeds.values()):

@@ -29,6 +29,18 @@ class UnknownQuestion(UserError, KeyError):
         return f"no question {self.args[0]!r}; ids look like 'minima.argmin_L1' (see `autograder answers`)"
 
 
+class GradedByTeacher(UserError, ValueError):
+    """A question the teacher grades: it has no reference and no automatic verdict."""
+
+    def __str__(self) -> str:
+        qid = self.args[0]
+        return (
+            f"{qid} is answered in words and graded by the teacher in nbgrader's formgrader: it "
+            f"has no reference to compare with (`autograder answers {qid.partition('.')[0]}` "
+            "shows its model answer)"
+        )
+
+
 class UnknownAssignment(UserError, KeyError):
     def __str__(self) -> str:
         return f"no assignment {self.args[0]!r}; there are: {', '.join(ASSIGNMENTS)}"
@@ -55,4 +67,14 @@ def locate(qid: str) -> tuple[Exercise, Question]:
 
 
 def question_ids() -> list[str]:
-    return [f"{ex.name}.{q.name}" for ex in exercises() for q in ex.questions]
+    """The questions the grader marks, which `reference` and `grade_answer` take; those the teacher
+    grades are left out (`locate` finds them too)."""
+    return [f"{ex.name}.{q.name}" for ex in exercises() for q in ex.autograded]
+
+
+def autograded(qid: str) -> tuple[Exercise, Question]:
+    """The exercise and question of `qid`, which the grader marks; else why not."""
+    ex, q = locate(qid)
+    if q.graded_by_teacher:
+        raise GradedByTeacher(qid)
+    return ex, q

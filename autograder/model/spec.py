@@ -26,6 +26,8 @@ class Kind(StrEnum):
     POINT_IN_SET = "point-in-set"
     EXPRESSION = "expression"
     CHOICE = "choice"
+    # a written answer the teacher grades in nbgrader's formgrader: no reference, no mistakes
+    MANUAL = "manual"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ class Question:
     options: Mapping[str, str] = field(default_factory=dict)
     # also right: the trajectory that rounds every intermediate result to this many decimals
     rounding: int | None = None
+
+    @property
+    def graded_by_teacher(self) -> bool:
+        return self.kind is Kind.MANUAL
 
 
 def number(name: str, **kw: Any) -> Question:
@@ -88,6 +94,12 @@ def expression(name: str, variables: Sequence[str], **kw: Any) -> Question:
 
 def choice(name: str, options: Mapping[str, str], **kw: Any) -> Question:
     return Question(name, Kind.CHOICE, options=dict(options), **kw)
+
+
+def manual(name: str, points: float = 1.0) -> Question:
+    """A question answered in words, in a markdown cell: its model answer and rubric are texts of
+    the exercise, seen by the teacher only, who gives the points in nbgrader's formgrader."""
+    return Question(name, Kind.MANUAL, points=points)
 
 
 # How many forms each mistake takes; a derivation asks `slip.form_of(mistake)` which one it makes.
@@ -341,6 +353,11 @@ class Exercise:
                 continue
             if not (isinstance(seed_value, list) and len(spread) == len(seed_value)):
                 raise ValueError(f"{self.name}.{name}: one range per entry of the list parameter")
+
+    @property
+    def autograded(self) -> tuple[Question, ...]:
+        """The questions the grader marks: every one but those the teacher grades."""
+        return tuple(q for q in self.questions if not q.graded_by_teacher)
 
     def question(self, name: str) -> Question:
         for q in self.questions:

@@ -1,7 +1,9 @@
 """The instructor notebook of an assignment, built from its spec and texts: nbgrader source cells.
 
 Cells, in order: title and intro, the given parameters, the form checks, and per question a task,
-a solution cell (grade_id NAME) and a test cell (grade_id NAME_test) with hidden reference tests.
+a solution cell (grade_id NAME) and a test cell (grade_id NAME_test) with hidden reference tests;
+a question the teacher grades has, after its task, one answer cell (grade_id NAME) that holds its
+points, with the model answer and the rubric as the solution nbgrader clears for students.
 """
 
 from __future__ import annotations
@@ -44,10 +46,21 @@ def _meta(grade_id: str, **flags: Any) -> dict[str, Any]:
 
 def texts(ex: Exercise) -> dict[str, Any]:
     found = feedback.exercise_texts(ex.name)
-    for part in ("intro", "setup", "tasks", "solutions"):
+    manual = any(q.graded_by_teacher for q in ex.questions)
+    for part in ("intro", "setup", "tasks", "solutions", *(MANUAL_PARTS if manual else ())):
         if part not in found:
             raise MissingText(ex.name, part)
     return found
+
+
+# what the teacher reads of a question answered in words: the texts of the exercise's yaml
+MANUAL_PARTS = ("model_answers", "rubrics")
+
+
+def grade_cell(q: Question) -> str:
+    """The grade_id of the cell that holds a question's points: its hidden tests, or the answer
+    itself where the teacher grades it."""
+    return q.name if q.graded_by_teacher else f"{q.name}_test"
 
 
 def fill(template: str, parameters: Mapping[str, Any]) -> str:
@@ -109,10 +122,19 @@ def instructor_notebook(
         new_code_cell(checks_source(lang), metadata=_meta("checks", locked=True)),
     ]
     for q in ex.questions:
-        ref = reference(f"{ex.name}.{q.name}", variant)
         task = fill(
             _in(content["tasks"].get(q.name, {}), lang, ex.name, f"task {q.name}"), parameters
         )
+        if q.graded_by_teacher:
+            nb.cells += [
+                new_markdown_cell(task, metadata=_meta(f"{q.name}_task", locked=True)),
+                new_markdown_cell(
+                    teachers_answer(ex, q, content, lang, parameters),
+                    metadata=_meta(q.name, grade=True, solution=True, points=q.points),
+                ),
+            ]
+            continue
+        ref = reference(f"{ex.name}.{q.name}", variant)
         solution = content["solutions"].get(q.name)
         if solution is None:
             raise MissingText(ex.name, f"solution of {q.name}")
@@ -130,6 +152,21 @@ def instructor_notebook(
     for cell in nb.cells:  # ids from grade_ids, so that a rebuilt notebook is the same file
         cell["id"] = cell.metadata["nbgrader"]["grade_id"]
     return nb
+
+
+def teachers_answer(
+    ex: Exercise, q: Question, content: Mapping[str, Any], lang: str, parameters: Mapping[str, Any]
+) -> str:
+    """A written answer's cell in the instructor notebook: the model answer and the rubric between
+    nbgrader's solution delimiters (in HTML comments, unseen where the cell is rendered), which
+    its ClearSolutions replaces by its text stub in the student's notebook."""
+    parts = []
+    for part, heading in zip(MANUAL_PARTS, ("model_answer", "rubric"), strict=True):
+        text = _in(content[part].get(q.name, {}), lang, ex.name, f"{part} of {q.name}")
+        title = feedback.message("manual", heading, lang, points=f"{q.points:g}")
+        parts.append(f"**{title}**\n\n{fill(text, parameters)}")
+    body = "\n\n".join(parts)
+    return f"<!-- BEGIN SOLUTION -->\n{body}\n<!-- END SOLUTION -->"
 
 
 def _in(texts: Mapping[str, str], lang: str, assignment: str, what: str) -> str:
@@ -189,6 +226,29 @@ def without_hidden_tests(source: str) -> str:
         elif not hidden:
             kept.append(line)
     return "\n".join(kept).rstrip()
+
+
+# nbgrader's stubs for a solution as its ClearSolutions writes them by default
+CODE_STUB, TEXT_STUB = "# YOUR CODE HERE\nraise NotImplementedError()", "YOUR ANSWER HERE"
+
+
+def without_solution(source: str, cell_type: str) -> str:
+    """A solution cell's source as students get it: the lines between the solution delimiters
+    (a code cell's comments, a markdown cell's HTML comments) replaced by nbgrader's stub, the whole
+    source where there are none. Never the model answer or the worked solution."""
+    stub = CODE_STUB if cell_type == "code" else TEXT_STUB
+    kept, inside, replaced = [], False, False
+    for line in source.splitlines():
+        mark = line.strip().removeprefix("<!--").removesuffix("-->").strip().lstrip("#").strip()
+        if mark == "BEGIN SOLUTION":
+            inside, replaced = True, True
+            indent = line[: len(line) - len(line.lstrip())]
+            kept += [indent + part for part in stub.splitlines()]
+        elif mark == "END SOLUTION":
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return "\n".join(kept) if replaced else stub
 
 
 def _visible_check(q: Question) -> str:

@@ -1,6 +1,7 @@
 """The answer key: every reference of an assignment, as JSON-ready data and as lines for a teacher.
 
-One entry per question: kind, points, tolerance, the reference (rounded for reading) and its mistakes.
+One entry per question: kind, points, tolerance, the reference (rounded for reading) and its mistakes;
+for a question the teacher grades, its model answer and rubric.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from autograder.derivation.references import (
     mistake_targets,
     reference,
 )
+from autograder.judging import feedback
 from autograder.judging.grading import named_pairs
-from autograder.model.spec import Kind
+from autograder.model.spec import Exercise, Kind, Question
 from autograder.model.values import SolutionSet, to_student
+from autograder.release.notebooks import MANUAL_PARTS, fill
 
 
 def plain(value: Any) -> Any:
@@ -90,7 +93,35 @@ def _arg(a: Any) -> Any:
 
 def answer_key(assignment: str, variant: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     ex = exercise(assignment)
-    return [entry(reference(f"{ex.name}.{q.name}", variant)) for q in ex.questions]
+    return [
+        manual_entry(ex, q, variant)
+        if q.graded_by_teacher
+        else entry(reference(f"{ex.name}.{q.name}", variant))
+        for q in ex.questions
+    ]
+
+
+def manual_entry(
+    ex: Exercise, q: Question, variant: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A question the teacher grades: its points, and its model answer and rubric in every
+    language, as the instructor notebook shows them."""
+    return {
+        "id": f"{ex.name}.{q.name}",
+        "kind": q.kind.value,
+        "points": q.points,
+        "graded_by": "teacher",
+        **{part.removesuffix("s"): teachers_text(ex, q, part, variant) for part in MANUAL_PARTS},
+    }
+
+
+def teachers_text(
+    ex: Exercise, q: Question, part: str, variant: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """The model answer or the rubric (`part`) of a question, by language, with its numbers."""
+    parameters = {**ex.parameters, **(variant or {})}
+    texts = feedback.exercise_texts(ex.name).get(part, {}).get(q.name, {})
+    return {lang: fill(text, parameters).strip() for lang, text in texts.items()}
 
 
 def short(target: Target | Any, digits: int = 4) -> str:
@@ -167,7 +198,7 @@ def mistakes_markdown() -> str:
     """The README's table of the mistakes the grader names, one row per question."""
     lines = ["| question | mistakes named | two at once |", "|---|---|---|"]
     for ex in (exercise(name) for name in ASSIGNMENTS):
-        for q in ex.questions:
+        for q in ex.autograded:
             qid = f"{ex.name}.{q.name}"
             pairs = sum(1 for mistake, _ in mistakes(qid) if "+" in mistake)
             named = ", ".join(f"`{m}`" for m in q.mistakes)

@@ -40,7 +40,7 @@ def summary(results: Sequence[Result]) -> str:
             lines += [f"  {r.path}: {' '.join(r.errors)}" for r in group]
             blocks.append("\n".join(lines))
             continue
-        names = [q.name for q in exercise(assignment).questions]
+        names = [q.name for q in exercise(assignment).autograded]
         widths = [max(len(n), 6) for n in names]
         for r in group:
             for i, m in enumerate(r.questions):
@@ -103,6 +103,17 @@ def tally(
     return "\n".join(lines)
 
 
+def waiting_for_teacher(results: Iterable[Result]) -> str | None:
+    """One line on the points the grader leaves to the teacher (the answers in words), if any."""
+    waiting = [r.manual_points for r in results if r.manual_points]
+    if not waiting:
+        return None
+    return (
+        f"manual grading: {sum(waiting):g} points of {_many(len(waiting), 'submission')} "
+        "wait for the teacher in nbgrader's formgrader"
+    )
+
+
 def _many(count: int, thing: str) -> str:
     return f"{count} {thing}" + ("s" if count != 1 else "")
 
@@ -141,35 +152,39 @@ def as_json(results: Iterable[Result]) -> str:
     return json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1)
 
 
+# the column of an export with the points that wait for the teacher's grading in formgrader
+WAITING = "waiting_for_teacher"
+
+
 def export(rows: Sequence[dict[str, Any]], form: str) -> str:
     """Grades for an LMS. `csv`: one row per student and assignment; `moodle`: one row per student,
     a column per assignment, keyed by username (Moodle's "Import grades from CSV" maps both).
+
+    Both say what waits for the teacher: the points of the answers in words not graded yet in
+    formgrader (in a score they count 0 until then), per assignment in `csv`, per student in the
+    last column of `moodle` (a column its import may leave unmapped).
     """
     out = io.StringIO()
     if form == "csv":
         writer = csv.writer(out)
-        writer.writerow(["student", "assignment", "score", "max_score", "late_penalty"])
+        writer.writerow(["student", "assignment", "score", "max_score", "late_penalty", WAITING])
         for row in rows:
-            writer.writerow(
-                [
-                    row["student"],
-                    row["assignment"],
-                    f"{row['score']:g}",
-                    f"{row['max_score']:g}",
-                    f"{row.get('late_penalty', 0.0):g}",
-                ]
-            )
+            numbers = (row["score"], row["max_score"], row.get("late_penalty", 0.0), row[WAITING])
+            writer.writerow([row["student"], row["assignment"], *(f"{n:g}" for n in numbers)])
         return out.getvalue()
     if form != "moodle":
         raise ValueError(f"no export format {form!r}; choose csv or moodle")
     assignments = sorted({row["assignment"] for row in rows})
     table: dict[str, dict[str, float]] = {}
+    waiting: dict[str, float] = {}
     for row in rows:
         table.setdefault(row["student"], {})[row["assignment"]] = row["score"]
+        waiting[row["student"]] = waiting.get(row["student"], 0.0) + row[WAITING]
     writer = csv.writer(out)
-    writer.writerow(["Username", *assignments])
+    writer.writerow(["Username", *assignments, WAITING])
     for student in sorted(table):
         scores = [table[student].get(a) for a in assignments]
         # no submission: an empty cell, which Moodle's import leaves alone
-        writer.writerow([student, *("" if s is None else f"{s:g}" for s in scores)])
+        cells = ["" if s is None else f"{s:g}" for s in scores]
+        writer.writerow([student, *cells, f"{waiting[student]:g}"])
     return out.getvalue()
