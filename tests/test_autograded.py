@@ -14,13 +14,16 @@ from typing import Any
 import nbformat
 import pytest
 
+from autograder.classroom.jobs import spec_cells
 from autograder.classroom.late import lateness, seconds_late
-from autograder.derivation.references import exercise
+from autograder.derivation.references import ASSIGNMENTS, exercise
+from autograder.judging import feedback
 from autograder.release.assignments import nbgrader_api
 from autograder.samples import answered, solution_code, submit
 
 ASSIGNMENT = "minima"
-AUTOGRADER = str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "autograder")
+ROOT = Path(__file__).resolve().parents[1]
+AUTOGRADER = str(ROOT / ".venv" / "bin" / "autograder")
 # a 1×1 PNG, as IPython's Image displays it
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -225,3 +228,71 @@ def test_lateness_counts_from_the_due_date_and_the_extension() -> None:
     assert seconds_late(handed, due, timedelta(hours=1)) == 3600
     assert seconds_late(handed, due, timedelta(hours=3)) == 0
     assert seconds_late(handed, None, None) == 0
+
+
+WORDS = "loss_functions"  # an assignment with questions answered in words, graded by the teacher
+
+
+def test_a_released_solution_cell_is_what_nbgraders_release_gives_students() -> None:
+    """What an autograded notebook restores of a solution cell (a written answer's included) is
+    the source nbgrader's generate_assignment released, never the model answer."""
+    for assignment in ASSIGNMENTS:
+        released = nbformat.read(ROOT / "release" / "de" / f"{assignment}.ipynb", as_version=4)
+        source = {grade_id(c): c.source for c in released.cells}
+        solutions = [c for c in spec_cells(assignment, "de") if c.nbgrader.get("solution")]
+        assert solutions, assignment
+        for cell in solutions:
+            assert cell.released == source[cell.grade_id], (assignment, cell.grade_id)
+            assert cell.released != cell.source
+
+
+@pytest.fixture(scope="module")
+def in_words(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """dora answers one question in words and deletes another's cell; the rest is right."""
+    course = tmp_path_factory.mktemp("in_words") / "course"
+    run = subprocess.run(
+        [AUTOGRADER, "release", WORDS, "--course", str(course)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    ex = exercise(WORDS)
+    written = [q.name for q in ex.questions if q.graded_by_teacher]
+    released = course / "release" / WORDS / f"{WORDS}.ipynb"
+    dora = answered(released, {q.name: solution_code(WORDS, q.name) for q in ex.autograded})
+    for cell in dora.cells:
+        if grade_id(cell) == written[0]:
+            cell.source = "Weil ln p für Wahrscheinlichkeiten nie positiv ist."
+    dora.cells = [c for c in dora.cells if grade_id(c) != written[1]]
+    submit(course, "dora", WORDS, dora, "2026-11-20 10:00:00.000000 UTC")
+    run = subprocess.run(
+        [AUTOGRADER, "grade", str(course / "submitted")], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    path = course / "autograded" / "dora" / WORDS / f"{WORDS}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    return {"course": course, "nb": nb, "written": written, "summary": run.stdout}
+
+
+def test_answers_in_words_reach_formgrader_as_nbgrader_grades_them_by_hand(
+    in_words: dict[str, Any],
+) -> None:
+    nb, (first, deleted, *_) = in_words["nb"], in_words["written"]
+    points = {q.name: q.points for q in exercise(WORDS).questions}
+    (kept,) = cells_of(nb, first)
+    assert kept.cell_type == "markdown" and "nie positiv" in kept.source
+    meta = kept.metadata["nbgrader"]
+    assert meta["grade"] and meta["solution"] and meta["points"] == points[first]
+    (added,) = cells_of(nb, deleted)
+    assert added.cell_type == "markdown" and "YOUR ANSWER HERE" in added.source
+    assert "fehlte in der Abgabe" in added.source
+    # the model answers and rubrics stay in the instructor's notebook
+    text = json.dumps(nb, ensure_ascii=False)
+    teacher = feedback.exercise_texts(WORDS)
+    for part in ("model_answers", "rubrics"):
+        for name in in_words["written"]:
+            words = teacher[part][name]["de"].strip()
+            assert words[:60] not in text, (part, name)
+    listed = nbgrader_api(in_words["course"]).get_notebook_submissions(WORDS, WORDS)
+    (dora,) = listed
+    assert dora["needs_manual_grade"] is True
+    assert "Lehrkraft" in in_words["summary"] or "formgrader" in in_words["summary"]
