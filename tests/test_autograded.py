@@ -263,14 +263,24 @@ def in_words(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             cell.source = "Weil ln p für Wahrscheinlichkeiten nie positiv ist."
     dora.cells = [c for c in dora.cells if grade_id(c) != written[1]]
     submit(course, "dora", WORDS, dora, "2026-11-20 10:00:00.000000 UTC")
+    out = course / "results.json"
     run = subprocess.run(
-        [AUTOGRADER, "grade", str(course / "submitted")], capture_output=True, text=True
+        [AUTOGRADER, "grade", str(course / "submitted"), "--json", str(out)],
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stderr
+    (result,) = json.loads(out.read_text(encoding="utf-8"))
     path = course / "autograded" / "dora" / WORDS / f"{WORDS}.ipynb"
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
-    return {"course": course, "nb": nb, "written": written, "summary": run.stdout}
+    return {
+        "course": course,
+        "nb": nb,
+        "written": written,
+        "summary": run.stdout,
+        "result": result,
+    }
 
 
 def test_answers_in_words_reach_formgrader_as_nbgrader_grades_them_by_hand(
@@ -296,3 +306,35 @@ def test_answers_in_words_reach_formgrader_as_nbgrader_grades_them_by_hand(
     (dora,) = listed
     assert dora["needs_manual_grade"] is True
     assert "Lehrkraft" in in_words["summary"] or "formgrader" in in_words["summary"]
+
+
+def test_the_feedback_page_shows_what_the_teacher_gave_by_hand(in_words: dict[str, Any]) -> None:
+    """The teacher grades in formgrader (through nbgrader's API, as formgrader saves); then
+    `autograder feedback` writes the page again from the kept result, with those scores."""
+    from nbgrader.api import Gradebook
+
+    course, (first, *_) = in_words["course"], in_words["written"]
+    kept = json.loads((course / ".autograder" / "results" / WORDS / "dora.json").read_text())
+    assert {k: kept[k] for k in in_words["result"]} == in_words["result"]
+    page = course / "reports" / "feedback" / "dora" / WORDS / f"{WORDS}.html"
+    before = page.read_text(encoding="utf-8")
+    assert "von der Lehrkraft bewertet" not in before
+    auto = in_words["result"]["score"]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        grade = gradebook.find_grade(first, WORDS, WORDS, "dora")
+        grade.manual_score, grade.needs_manual_grade = 1.5, False
+        comment = gradebook.find_comment(first, WORDS, WORDS, "dora")
+        comment.manual_comment = "Gut begründet; das Vorzeichen von ln p fehlt."
+        overridden = gradebook.find_grade("mse_test", WORDS, WORDS, "dora")
+        overridden.manual_score = 1.0
+        gradebook.db.commit()
+    run = subprocess.run(
+        [AUTOGRADER, "feedback", "--course", str(course)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert "1 feedback pages" in run.stdout and "1 with the teacher's" in run.stdout
+    after = page.read_text(encoding="utf-8")
+    assert "1.5 / 2 <small>(von der Lehrkraft bewertet)" in after
+    assert "das Vorzeichen von ln p fehlt" in after
+    assert "1 / 2 <small>(von der Lehrkraft bewertet)" in after  # mse: 2 by the grader, 1 now
+    assert f"<strong>{auto - 2 + 1 + 1.5:g} / " in after

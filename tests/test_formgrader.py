@@ -134,6 +134,14 @@ def test_a_teacher_reviews_and_grades_by_hand_in_formgrader(
     row_out = our_export(course)
     assert float(row_out["score"]) == by_grader + 2.5
     assert float(row_out["waiting_for_teacher"]) == waiting - points[WRITTEN]
+    # the student's feedback page, written again, counts the teacher's scores
+    command("autograder", "feedback", "--course", str(course))
+    page = course / "reports" / "feedback" / STUDENT / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    shown = page.read_text(encoding="utf-8")
+    assert (
+        f"1.5 / {points[WRITTEN]:g} <small>" in shown and f"1 / {points['mae']:g} <small>" in shown
+    )
+    assert f"<strong>{by_grader + 2.5:g} / {sum(points.values()):g}</strong>" in shown
 
     # a resubmission is graded again; the teacher's scores stay
     hand_in(course, AGAIN)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -17,8 +17,10 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from autograder.classroom.autograded import autograded_notebook, autograded_path, write_autograded
+from autograder.classroom.by_hand import ByHand, Hand
 from autograder.classroom.gradebook import RECORD_ERRORS, Gradebook, Unrecorded
 from autograder.classroom.jobs import job, prepare_assignment
+from autograder.classroom.kept import keep
 from autograder.classroom.marking import Result, mark, refused, unmarked
 from autograder.classroom.pages import PAGES, write_feedback
 from autograder.classroom.submissions import (
@@ -213,6 +215,7 @@ def _grade(
     feedback_dir = options.feedback or (course / PAGES if course else None)
     variants = Variants(course)
     total, count = len(found), 0
+    hands: ByHand = {}  # what the teacher gave by hand, kept by a regrade: on the pages too
 
     def finished(key: object, run: Run | None) -> None:
         nonlocal count
@@ -247,7 +250,8 @@ def _grade(
             if book is not None:
                 result = _dated(book, result)
                 _record(book, result, unrecorded)
-            if feedback_dir is not None and not _write_feedback(result, feedback_dir):
+            hand = hands.get((result.student or "", result.assignment or ""))
+            if not _write_feedback(result, feedback_dir, course, hand):
                 outcome.unrecorded[result.path] = result
             outcome.results.append(result)
         if progress is not None:
@@ -255,6 +259,7 @@ def _grade(
 
     try:
         graded_already = book.complete() if book and not options.force else {}
+        hands.update(book.by_hand() if book and not options.force else {})
         if not options.limits.confined:
             _confined(pool, options, announce)  # the sandbox warmed while the gradebook opened
         if book is not None:
@@ -351,10 +356,16 @@ def _write_autograded(
     return True
 
 
-def _write_feedback(result: Result, folder: Path) -> bool:
-    """The feedback page; a folder that refuses costs this page a warning, not the run."""
+def _write_feedback(
+    result: Result, folder: Path | None, course: Path | None, hand: Mapping[str, Hand] | None
+) -> bool:
+    """The feedback page, and the result kept with the course to write it again once the teacher
+    has graded by hand; a folder that refuses costs this page a warning, not the run."""
     try:
-        write_feedback(result, folder)
+        if course is not None:
+            keep(course, result)
+        if folder is not None:
+            write_feedback(result, folder, hand)
     except OSError as problem:
         who = f"{result.student}/{result.assignment}"
         print(f"autograder: could not write the feedback of {who}: {problem}", file=sys.stderr)

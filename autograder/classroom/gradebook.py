@@ -19,6 +19,7 @@ from sqlalchemy import case, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
+from autograder.classroom.by_hand import ByHand, by_hand
 from autograder.classroom.gradebook_rows import Found, Layout, Rows
 from autograder.classroom.late import Plugin, lateness, naive_utc, penalty_plugin, seconds_late
 from autograder.classroom.marking import Result
@@ -351,6 +352,10 @@ class Gradebook:
                     }
                 )
         return sorted(found, key=lambda row: (row["student"], row["assignment"]))
+
+    def by_hand(self) -> ByHand:
+        """What the teacher gave in formgrader: scores and comments, by submission and question."""
+        return by_hand(self.gb.db)
 
     def scores(self, assignment: str, student: str) -> dict[str, float | None]:
         """The auto scores of one submission by grade cell, as nbgrader holds them."""

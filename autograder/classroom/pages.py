@@ -5,9 +5,11 @@ what its generate_feedback writes and release_feedback hands out)."""
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from autograder.classroom.by_hand import Hand
 from autograder.classroom.late import spoken
 from autograder.classroom.marking import Result
 from autograder.derivation.references import exercise
@@ -15,28 +17,47 @@ from autograder.judging import feedback
 from autograder.release.files import write_whole
 
 
-def feedback_page(result: Result) -> str:
-    """A self-contained HTML page for the student, in their language."""
+def feedback_page(result: Result, hand: Mapping[str, Hand] | None = None) -> str:
+    """A self-contained HTML page for the student, in their language; with what the teacher gave
+    by hand in formgrader (`hand`, by question), their scores count over the grader's."""
     lang = result.lang
+    hand = hand or {}
 
     def label(key: str, **details: Any) -> str:
         return html.escape(feedback.message("report", key, lang, **details))
 
-    rows = []
+    def teachers(given: Hand) -> str:
+        if not given.comment:
+            return ""
+        return f"<p class='teacher'>{label('teacher_comment')}: {html.escape(given.comment)}</p>"
+
+    rows, total = [], 0.0
     for m in result.questions:
         name = m.verdict.qid.partition(".")[2]
+        given = hand.get(name, Hand())
+        score = m.score if given.score is None else given.score
+        total += score
+        by = f" <small>({label('by_teacher')})</small>" if given.score is not None else ""
         mistake = html.escape(m.verdict.mistake or "")
         rows.append(
             f"<tr class='{m.verdict.status}'><td><code>{html.escape(name)}</code></td>"
-            f"<td>{m.score:g} / {m.points:g}</td><td>{html.escape(m.verdict.feedback)}</td>"
-            f"<td>{mistake}</td></tr>"
+            f"<td>{score:g} / {m.points:g}{by}</td><td>{html.escape(m.verdict.feedback)}"
+            f"{teachers(given)}</td><td>{mistake}</td></tr>"
         )
     for q in exercise(result.assignment).questions if result.assignment else ():
         if q.graded_by_teacher:
+            given = hand.get(q.name, Hand())
+            if given.score is None:
+                points, said = f"– / {q.points:g}", label("graded_by_teacher")
+            else:
+                total += given.score
+                by = f" <small>({label('by_teacher')})</small>"
+                points, said = f"{given.score:g} / {q.points:g}{by}", ""
             rows.append(
                 f"<tr class='manual'><td><code>{html.escape(q.name)}</code></td>"
-                f"<td>– / {q.points:g}</td><td>{label('graded_by_teacher')}</td><td></td></tr>"
+                f"<td>{points}</td><td>{said}{teachers(given)}</td><td></td></tr>"
             )
+    total = round(total, 6)
     problems = "".join(f"<li>{html.escape(e)}</li>" for e in result.errors)
     problem_block = f"<h2>{label('problems')}</h2><ul>{problems}</ul>" if problems else ""
     title = label("title", assignment=result.assignment or "?")
@@ -46,7 +67,7 @@ def feedback_page(result: Result) -> str:
             "late",
             delay=spoken(result.late.seconds),
             penalty=f"{result.late.penalty:g}",
-            score=f"{result.final_score:g}",
+            score=f"{max(total - result.late.penalty, 0.0):g}",
             max_score=f"{result.max_score:g}",
         )
         late = f"<p class='late'>{said}</p>"
@@ -63,7 +84,7 @@ tr.wrong td:nth-child(2), tr.invalid td:nth-child(2) {{ color: #b00; }}
 <body>
 <h1>{title}</h1>
 <p>{label("student")}: <strong>{html.escape(result.student or "?")}</strong> —
-{label("total")}: <strong>{result.score:g} / {result.max_score:g}</strong></p>
+{label("total")}: <strong>{total:g} / {result.max_score:g}</strong></p>
 {late}
 {problem_block}
 <table>
@@ -79,10 +100,29 @@ tr.wrong td:nth-child(2), tr.invalid td:nth-child(2) {{ color: #b00; }}
 PAGES = Path("reports") / "feedback"
 
 
-def write_feedback(result: Result, folder: Path) -> Path | None:
+def write_feedback(
+    result: Result, folder: Path, hand: Mapping[str, Hand] | None = None
+) -> Path | None:
     """`folder/STUDENT/ASSIGNMENT/ASSIGNMENT.html`, as nbgrader lays out feedback; written whole."""
     if result.student is None or result.assignment is None:
         return None
     path = folder / result.student / result.assignment / f"{result.assignment}.html"
-    write_whole(path, feedback_page(result))
+    write_whole(path, feedback_page(result, hand))
     return path
+
+
+def refresh_pages(course: Path, db_url: str | None, folder: Path | None = None) -> tuple[int, int]:
+    """Every kept result's page written again with what the teacher has since given by hand in
+    formgrader; the number of pages, and of those with the teacher's scores or comments."""
+    from autograder.classroom.gradebook import Gradebook
+    from autograder.classroom.kept import kept
+
+    with Gradebook(course, db_url) as book:
+        hands = book.by_hand()
+    pages = with_hand = 0
+    for result in kept(course):
+        hand = hands.get((result.student or "", result.assignment or ""))
+        if write_feedback(result, folder or course / PAGES, hand):
+            pages += 1
+            with_hand += bool(hand)
+    return pages, with_hand

@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from autograder.cli.feedback import feedback_parser
 from autograder.cli.grade import grade_parser
 from autograder.judging.feedback import LANGUAGES
 from autograder.model.catalogue import ASSIGNMENTS
@@ -150,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     chk.set_defaults(run=_check)
 
     grade_parser(commands)
+    feedback_parser(commands)
 
     exp = commands.add_parser("export", help="write the gradebook's grades for an LMS")
     exp.add_argument(

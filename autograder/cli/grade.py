@@ -46,7 +46,10 @@ def grade_parser(commands: argparse._SubParsersAction) -> None:
     grade.add_argument("--assignment", choices=ASSIGNMENTS, help="when a notebook does not say")
     grade.add_argument("--force", action="store_true", help="grade again what is graded already")
     grade.add_argument(
-        "--feedback", type=Path, metavar="DIR", help="feedback pages (default: COURSE/feedback)"
+        "--feedback",
+        type=Path,
+        metavar="DIR",
+        help="feedback pages (default: COURSE/reports/feedback)",
     )
     bounds = grade.add_argument_group("bounds of each submission")
     for option, value, text in (
