@@ -7,6 +7,7 @@ Every assignment is released through nbgrader; four students answer in the relea
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -54,11 +55,19 @@ def _careless(q: Question, qid: str, right: str, last: str) -> str:
 
 
 STUDENTS = ("anna", "ben", "clara", "dora")
+# where the demo leaves the class report and the feedback pages it links to
+KEPT = Path(tempfile.gettempdir()) / "autograder-demo" / "reports"
 
 
-def run(lang: str = "de", out: Callable[[str], None] = print, workers: int | None = None) -> Graded:
+def run(
+    lang: str = "de",
+    out: Callable[[str], None] = print,
+    workers: int | None = None,
+    kept: Path = KEPT,
+) -> Graded:
     """Release every assignment into a temporary course, let the sample class submit, grade it."""
     from autograder.release.assignments import release
+    from autograder.reports.class_data import report_course
 
     with tempfile.TemporaryDirectory(prefix="autograder-demo-") as tmp:
         course = Path(tmp) / "course"
@@ -84,4 +93,9 @@ def run(lang: str = "de", out: Callable[[str], None] = print, workers: int | Non
         out("\n" + "  ".join(f"{s}: {got:g}/{possible:g}" for s, (got, possible) in totals.items()))
         page = course / PAGES / "clara" / "minima" / "minima.html"
         out(f"\nFeedback pages as {page.relative_to(course)}; gradebook: nbgrader's gradebook.db.")
+        report_course(course, lang=lang)
+        # the course goes with the temporary folder; its reports stay to be opened
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(course / "reports", kept)
+        out(f"Class report: {kept / 'report.html'} (open it in a browser)")
     return graded

@@ -149,8 +149,8 @@ def test_audit_of_a_bad_file_says_what_is_wrong(tmp_path: Path, content: str, me
 
 
 @pytest.mark.slow
-def test_demo_grades_the_sample_class_end_to_end() -> None:
-    result = run("demo")
+def test_demo_grades_the_sample_class_end_to_end(tmp_path: Path) -> None:
+    result = run("demo", "--out", str(tmp_path / "reports"))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     for assignment in ("attention_step", "backprop_neuron", "softmax_ce"):
@@ -165,6 +165,13 @@ def test_demo_grades_the_sample_class_end_to_end() -> None:
     assert "✗ sign" in result.stdout and "✗ bias_missing" in result.stdout
     # three assignments have answers in words, and four students hand each in
     assert "60 points of 12 submissions wait for the teacher" in result.stdout
+    # it ends with the class report, kept where it says, linking to the feedback pages beside it
+    report = tmp_path / "reports" / "report.html"
+    assert result.stdout.rstrip().endswith(f"Class report: {report} (open it in a browser)")
+    page = report.read_text(encoding="utf-8")
+    assert "Klassenbericht" in page and not re.search(r"\bnan\b", page, re.I)
+    assert (tmp_path / "reports" / "feedback" / "clara" / "minima" / "minima.html").is_file()
+    assert "href='feedback/clara/minima/minima.html'" in page
 
 
 def quickstart() -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from autograder.cli.feedback import feedback_parser
 from autograder.cli.grade import grade_parser
+from autograder.cli.report import report_parser
 from autograder.judging.feedback import LANGUAGES
 from autograder.model.catalogue import ASSIGNMENTS
 from autograder.model.errors import UserError
@@ -152,18 +153,29 @@ def _parser() -> argparse.ArgumentParser:
 
     grade_parser(commands)
     feedback_parser(commands)
+    report_parser(commands)
 
     exp = commands.add_parser("export", help="write the gradebook's grades for an LMS")
     exp.add_argument(
         "--course", type=Path, default=Path("."), help="the course directory (default: .)"
     )
     exp.add_argument("--db", metavar="URL", help="a SQLAlchemy URL instead of DIR/gradebook.db")
-    exp.add_argument("--format", default="csv", choices=("csv", "moodle"))
+    exp.add_argument(
+        "--format",
+        default="csv",
+        choices=("csv", "moodle", "canvas", "questions"),
+        help="csv: totals; moodle, canvas: for their grade imports; questions: a row per question",
+    )
     exp.add_argument("--out", type=Path, help="write to this file (default: print)")
     exp.set_defaults(run=_export)
 
     run_demo = commands.add_parser("demo", help="grade a small sample class on every assignment")
     run_demo.add_argument("--lang", default="de", choices=LANGUAGES)
+    run_demo.add_argument(
+        "--out",
+        type=Path,
+        help="where the class report and feedback pages stay (default: TMP/autograder-demo/reports)",
+    )
     run_demo.set_defaults(run=_demo)
     return parser
 
@@ -179,8 +191,20 @@ def _export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    with Gradebook(args.course, args.db) as book:
-        text = export(book.rows(), args.format)
+    if args.format == "questions":
+        from autograder.reports.class_data import class_stats
+        from autograder.reports.class_exports import questions_csv
+
+        text = questions_csv(class_stats(args.course, args.db)[0])
+    else:
+        with Gradebook(args.course, args.db) as book:
+            rows = book.rows()
+        if args.format == "canvas":
+            from autograder.reports.class_exports import canvas_csv
+
+            text = canvas_csv(rows)
+        else:
+            text = export(rows, args.format)
     if args.out:
         try:
             write_whole(args.out, text)
@@ -362,7 +386,7 @@ def _check(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from autograder import demo
 
-    demo.run(args.lang)
+    demo.run(args.lang, kept=args.out or demo.KEPT)
     return 0
 
 

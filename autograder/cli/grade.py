@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,8 @@ def _run(args: argparse.Namespace, limits: Limits, pool: Any) -> int:
         assignment=args.assignment,
         feedback=args.feedback,
     )
+    # the report's plotting library loads while the submissions run
+    threading.Thread(target=_plotting_loaded, daemon=True).start()
     try:
         graded = grade(
             args.paths, options, _progress_bar(), lambda line: print(line, file=sys.stderr), pool
@@ -147,6 +150,9 @@ def _run(args: argparse.Namespace, limits: Limits, pool: Any) -> int:
     print(f"\n{counts}")
     if graded.course is not None:
         print(f"\ngradebook and feedback: {graded.course}")
+        report = class_report(graded.course, args.db, args.lang or "de")
+        if report is not None:
+            print(f"class report: {report}")
     written = True
     if args.json:
         try:
@@ -162,6 +168,26 @@ def _run(args: argparse.Namespace, limits: Limits, pool: Any) -> int:
         )
     # 0 only where every submission found has its result, recorded, and the JSON is written
     return 0 if graded.whole and written else 1
+
+
+def class_report(course: Path, db_url: str | None, lang: str) -> Path | None:
+    """The class report after a run; one that cannot be written costs a warning, not the run's
+    exit code (every result is recorded by then)."""
+    from autograder.reports.class_data import report_course
+
+    try:
+        return report_course(course, db_url, lang)[0]
+    except Exception as problem:  # the boundary: the grades are recorded, the report is extra
+        print(f"autograder: could not write the class report: {problem}", file=sys.stderr)
+        return None
+
+
+def _plotting_loaded() -> None:
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.backends.backend_svg
+    import matplotlib.figure
 
 
 def _progress_bar() -> Callable[[int, int], None]:
