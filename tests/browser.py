@@ -243,6 +243,7 @@ def chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[webdri
     monkeypatch.setattr(SeleniumManager, "binary_paths", no_download)
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the page's console
     for argument in (
         "--headless=new",
         "--no-sandbox",  # Chromium's own sandbox refuses to run as root

@@ -211,8 +211,10 @@ def _mistakes(s: AssignmentStats, t: Any, lang: str) -> str:
         f"{html.escape(_mistake_text(s.assignment, m.name, lang))}</small></td>"
         f"<td class='num'>{m.count}</td>"
         f"<td class='num'>{_percent(m.share)}</td><td>{html.escape(', '.join(m.students))}</td></tr>"
-        for q in s.questions
-        for m in q.mistakes
+        for _, _, q, m in sorted(
+            ((-m.count, i, q, m) for i, q in enumerate(s.questions) for m in q.mistakes),
+            key=lambda row: row[:2],
+        )
     )
     if not rows:
         return f"<h3>{t('mistakes')}</h3><p>{t('no_mistakes')}</p>"

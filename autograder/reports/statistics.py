@@ -143,7 +143,7 @@ def question_stats(q: Question, sheets: Sequence[Sheet]) -> QuestionStats:
     rest = np.array([s.score() - x for s, x in scored], dtype=np.float64)
     discrimination, undefined = _correlation(own, rest)
     facility = _defined(float(np.mean(shares))) if len(shares) else None
-    outcomes = {o: sum(a.outcome == o for _, a in answers) / len(answers) for o in OUTCOMES}
+    outcomes = {o: sum(a.outcome == o for _, a in answers) / (len(answers) or 1) for o in OUTCOMES}
     return QuestionStats(
         question=q,
         scored=len(scored),
@@ -151,7 +151,7 @@ def question_stats(q: Question, sheets: Sequence[Sheet]) -> QuestionStats:
         sd=_sd(shares),
         discrimination=discrimination,
         undefined=undefined,
-        outcomes=outcomes if answers else dict.fromkeys(OUTCOMES, 0.0),
+        outcomes=outcomes,
         mistakes=_mistakes(answers),
         flags=flags(facility, discrimination),
     )
