@@ -29,7 +29,7 @@ from autograder.samples import answered, submit
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 WHEN = "2026-11-20 10:00:00.000000 UTC"
-COMMANDS = ("answers", "audit", "release", "check", "grade", "export", "demo")
+COMMANDS = ("answers", "audit", "release", "check", "grade", "feedback", "report", "export", "demo")
 
 
 def timed(argv: list[str], cwd: Path) -> float:
@@ -85,7 +85,10 @@ def main() -> None:
         for name, target, argv, _ in runs:
             seconds = [timed(argv, ROOT) for _ in range(args.repeats)]
             rows.append((name, target, seconds))
-        graders = [("autograder grade (one notebook)", 1.5, "autograder")]
+        graders = [
+            ("autograder grade (one notebook)", 1.5, "autograder"),
+            ("autograder grade --no-report (one notebook)", 1.5, "no-report"),
+        ]
         if not args.no_nbgrader:
             graders.append(("nbgrader autograde (one notebook)", None, "nbgrader"))
         for name, target, which in graders:
@@ -94,18 +97,20 @@ def main() -> None:
                 course = course_with_one(template, Path(tmp) / f"{which}-{i}", a)
                 if which == "autograder":
                     argv = [autograder, "grade", str(course / "submitted")]
+                elif which == "no-report":
+                    argv = [autograder, "grade", str(course / "submitted"), "--no-report"]
                 else:
                     argv = [str(BIN / "nbgrader"), "autograde", a, "--student", "anna"]
                 seconds.append(timed(argv, course))
             rows.append((name, target, seconds))
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"\n{'command':<44} {'median':>8} {'target':>8}  runs")
+    print(f"\n{'command':<46} {'median':>8} {'target':>8}  runs")
     for name, target, seconds in rows:
         median = statistics.median(seconds)
         shown = "" if target is None else f"< {target:g} s"
         mark = "" if target is None else ("  ok" if median < target else "  MISSED")
         every = " ".join(f"{s:.2f}" for s in seconds)
-        print(f"{name:<44} {median:>6.2f} s {shown:>8}  {every}{mark}")
+        print(f"{name:<46} {median:>6.2f} s {shown:>8}  {every}{mark}")
     print(f"\nrepeat: .venv/bin/python bench/commands.py --repeats {args.repeats}")
 
 

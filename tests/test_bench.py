@@ -52,7 +52,7 @@ def test_the_commands_benchmark_times_each_command_beside_its_target() -> None:
     )
     assert result.returncode == 0, result.stderr
     rows = {
-        line[:44].strip(): line[44:]
+        line[:46].strip(): line[46:]
         for line in result.stdout.splitlines()
         if line.startswith("autograder ")
     }
@@ -60,6 +60,8 @@ def test_the_commands_benchmark_times_each_command_beside_its_target() -> None:
         rows
     )
     assert "autograder grade (one notebook)" in rows
+    assert "autograder grade --no-report (one notebook)" in rows
+    assert {"autograder feedback --help", "autograder report --help"} <= set(rows)
     assert all(re.search(r"\d+\.\d\d s .*(ok|MISSED)$", row) for row in rows.values()), rows
     assert re.search(r"load average before: [\d.]+ [\d.]+ [\d.]+", result.stdout)
     assert "repeat: .venv/bin/python bench/commands.py --repeats 1" in result.stdout

@@ -284,3 +284,17 @@ def test_the_report_in_a_real_browser(
         for r in students.find_elements(By.CSS_SELECTOR, "tbody tr")
     ]
     assert shown == sorted(shown)
+
+
+def test_copies_and_late_submissions_are_named() -> None:
+    q = [Question("a", 1.0)]
+    sheets = [
+        Sheet("anna", {"a": Answer(1.0, "correct")}),
+        Sheet("ben", {"a": Answer(0.0, "wrong", None, copied_from="anna")}, 0.5, late=True),
+    ]
+    stats = assignment_stats("minima", q, sheets, ["anna", "ben", "cleo"])
+    assert stats.late == 1 and stats.missing == ("cleo",)
+    assert [(c.student, c.question, c.whose) for c in stats.copies] == [("ben", "a", "anna")]
+    page = class_report("kurs", [stats], ["anna", "ben", "cleo"], "en")
+    assert "ben: a with anna&#x27;s numbers" in page
+    assert "late: 1 · missing: 1 (cleo)" in page

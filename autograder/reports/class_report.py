@@ -25,6 +25,8 @@ td, th { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertic
 th.sortable { cursor: pointer; } th.sortable::after { content: " ⇅"; color: #999; }
 td.num, th.num { text-align: right; }
 figure { margin: 0.5em 0; } figure svg { max-width: 100%; height: auto; }
+.pair { display: flex; gap: 2em; align-items: flex-start; flex-wrap: wrap; }
+.pair figure { flex: 0 1 36em; }
 .flag { color: #a55a00; } nav a { margin-right: 1em; } small { color: #555; }
 """
 
@@ -112,10 +114,11 @@ def _course(stats: Sequence[AssignmentStats], enrolled: Sequence[str], t: Any) -
             f"<tr><td>{html.escape(student)}</td>{shown_cells}<td class='num'>{total:g}</td></tr>"
         )
     return (
-        f"<section id='course'><h2>{t('course')}</h2><h3>{t('means')}</h3>{figure}"
+        f"<section id='course'><h2>{t('course')}</h2><h3>{t('means')}</h3>"
+        f"<div class='pair'>{figure}"
         f"<table><thead><tr><th>{t('assignment')}</th><th class='num'>{t('mean')}</th>"
         f"<th class='num'>{t('points')}</th><th class='num'>%</th></tr></thead>"
-        f"<tbody>{mean_rows}</tbody></table>"
+        f"<tbody>{mean_rows}</tbody></table></div>"
         f"<table class='sortable'><thead><tr><th>{t('student')}</th>{head}"
         f"<th class='num'>{t('sum')}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         "</section>"
@@ -160,8 +163,9 @@ def _distribution(s: AssignmentStats, t: Any) -> str:
         f"<tr><td>{a:g}–{b:g}</td><td class='num'>{c}</td></tr>" for a, b, c in s.histogram
     )
     return (
-        f"<h3>{t('distribution')}</h3>{_figure(svg, alt)}<table><thead><tr><th>{t('points')}</th>"
-        f"<th class='num'>{t('count')}</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<h3>{t('distribution')}</h3><div class='pair'>{_figure(svg, alt)}<table><thead><tr>"
+        f"<th>{t('points')}</th><th class='num'>{t('count')}</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div>"
     )
 
 
