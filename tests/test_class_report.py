@@ -298,3 +298,18 @@ def test_copies_and_late_submissions_are_named() -> None:
     page = class_report("kurs", [stats], ["anna", "ben", "cleo"], "en")
     assert "ben: a with anna&#x27;s numbers" in page
     assert "late: 1 · missing: 1 (cleo)" in page
+
+
+def test_a_course_with_nothing_handed_in_gets_a_clear_report(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    missing = run("report", "--course", str(course))
+    assert missing.returncode == 2 and "no gradebook" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    assert run("release", "minima", "--course", str(course)).returncode == 0
+    done = run("report", "--course", str(course), "--json", str(tmp_path / "stats.json"))
+    assert done.returncode == 0, done.stderr
+    page = (course / "reports" / "report.html").read_text(encoding="utf-8")
+    assert "Noch nichts bewertet" in page
+    no_nan(page)
+    (minima,) = json.loads((tmp_path / "stats.json").read_text(encoding="utf-8"))
+    assert minima["submitted"] == 0 and minima["mean"] is None and minima["histogram"] == []
