@@ -281,6 +281,17 @@ OUTPUT_CASES = [
         "parts",
         "tuple missing a part",
     ),
+    # one number where a pair is asked: the pair's message, not a fault of the grader
+    ([np.array(0.5)], [(np.array(1.0), np.array(3.0))], "parts", "one number for a pair"),
+    ([np.float64(0.5)], [(np.array(1.0), np.array(3.0))], "parts", "a NumPy scalar for a pair"),
+    # a list [a, b] read as an array is the pair it holds
+    ([np.array([1.0, 3.0])], [(np.array(1.0), np.array(3.0))], "right", "a pair as an array"),
+    (
+        [np.array([1.0, 2.0, 3.0])],
+        [(np.array(1.0), np.array(3.0))],
+        "parts",
+        "three where a pair is asked",
+    ),
 ]
 
 

@@ -132,8 +132,8 @@ def compare_outputs(
     for i, (got, want) in enumerate(zip(outputs, expected, strict=True)):
         if isinstance(got, FormError):
             raise FormError(got.key, {**got.details, "probe": i})
-        parts_got = got if isinstance(want, tuple) else (got,)
         parts_want = want if isinstance(want, tuple) else (want,)
+        parts_got = _parts(got) if isinstance(want, tuple) else (got,)
         if len(parts_got) != len(parts_want):
             raise FormError(
                 "parts", {"expected": len(parts_want), "got": len(parts_got), "probe": i}
@@ -146,6 +146,16 @@ def compare_outputs(
             if not outcome.correct and first_wrong is None:
                 first_wrong = i
     return RIGHT if first_wrong is None else Outcome(False, (first_wrong,))
+
+
+def _parts(got: Any) -> tuple[Any, ...]:
+    """The results of a function expected to return several: a tuple as it is, an array along its
+    first axis (a list `[dw, db]` reads as one), anything else (one number) as a single result."""
+    if isinstance(got, tuple):
+        return got
+    if getattr(got, "ndim", 0) >= 1:
+        return tuple(got)
+    return (got,)
 
 
 def compare_choice(key: str, target: str | frozenset[str]) -> Outcome:
