@@ -38,7 +38,7 @@ from autograder.derivation import store
 from autograder.derivation.references import ASSIGNMENTS, derive_assignment
 from autograder.release.per_student import Variants
 from autograder.sandbox.execution import BOUNDS, Job, Limits, Run
-from autograder.sandbox.pool import Pool
+from autograder.sandbox.pool import Pool, Runner
 
 Progress = Callable[[int, int], None]
 
@@ -148,7 +148,7 @@ def grade(
     options: Options,
     progress: Progress | None = None,
     announce: Callable[[str], None] | None = None,
-    pool: Pool | None = None,
+    pool: Runner | None = None,
 ) -> Graded:
     """Grade every submission under `paths`; `announce` hears which bounds of the sandbox hold.
 
@@ -168,7 +168,7 @@ def _started(
     found: Sequence[Found],
     strays: Sequence[Stray],
     options: Options,
-    pool: Pool,
+    pool: Runner,
     progress: Progress | None,
     announce: Callable[[str], None] | None,
 ) -> Graded:
@@ -180,7 +180,7 @@ def _started(
     return _grade(found, strays, options, pool, progress, announce)
 
 
-def _confined(pool: Pool, options: Options, announce: Callable[[str], None] | None) -> None:
+def _confined(pool: Runner, options: Options, announce: Callable[[str], None] | None) -> None:
     """Waits for the sandbox to say which of its bounds hold; refuses where one is required."""
     held = pool.confinement()
     if announce is not None:
@@ -194,7 +194,7 @@ def _grade(
     found: Sequence[Found],
     strays: Sequence[Stray],
     options: Options,
-    pool: Pool,
+    pool: Runner,
     progress: Progress | None,
     announce: Callable[[str], None] | None,
 ) -> Graded:

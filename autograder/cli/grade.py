@@ -44,6 +44,12 @@ def grade_parser(commands: argparse._SubParsersAction) -> None:
     )
     grade.add_argument("--student", help="the student of a loose notebook (default: its file name)")
     grade.add_argument("--assignment", choices=ASSIGNMENTS, help="when a notebook does not say")
+    grade.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the submissions on a Dask cluster: tcp://HOST:PORT, tls://HOST:PORT (with "
+        "Dask's TLS settings), or local:N for N worker processes here; needs the cluster extra",
+    )
     grade.add_argument("--force", action="store_true", help="grade again what is graded already")
     grade.add_argument(
         "--no-report",
@@ -106,6 +112,18 @@ def _grade(args: argparse.Namespace) -> int:
         scratch_files=args.scratch_files,
         confined=args.require_confinement,
     )
+    if args.scheduler:
+        from autograder.sandbox.cluster import DaskPool
+
+        try:
+            cluster = DaskPool(args.scheduler, limits).__enter__()
+        except (OSError, ValueError, TimeoutError) as problem:
+            print(f"autograder: no Dask cluster at {args.scheduler}: {problem}", file=sys.stderr)
+            return 2
+        try:
+            return _run(args, limits, cluster)
+        finally:
+            cluster.__exit__(None, None, None)
     # the sandbox warms up in its own process while this one loads the grader (SymPy, nbformat,
     # nbgrader's gradebook): in a run of one notebook, most of the time
     with Pool(max(1, args.workers), limits) as pool:

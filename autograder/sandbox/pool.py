@@ -7,7 +7,7 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from autograder.sandbox.execution import (
     BOUNDS,
@@ -20,6 +20,16 @@ from autograder.sandbox.execution import (
     WorkerLost,
     read_run,
 )
+
+
+class Runner(Protocol):
+    """What grading needs of a pool: where its bounds hold, and jobs run as they come."""
+
+    def confinement(self) -> dict[str, bool]: ...
+
+    def map(
+        self, jobs: Iterable[tuple[Any, Job | None]], done: Callable[[Any, Run | None], None]
+    ) -> None: ...
 
 
 class Pool:
