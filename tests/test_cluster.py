@@ -3,12 +3,14 @@ pool does, and a Dask worker killed mid-run costs only a rerun of its submission
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from autograder.samples import answered, submit
 from autograder.sandbox.cluster import DaskPool
 from autograder.sandbox.execution import Limits
 
+pytest_plugins = ("postgres",)
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +87,11 @@ def undisturbed(template: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    return {"results": plain(json.loads(out.read_text())), "rows": graded_rows(course)}
+    return {
+        "results": plain(json.loads(out.read_text())),
+        "rows": graded_rows(course),
+        "sqlite": nbgrader_rows(f"sqlite:///{course / 'gradebook.db'}"),
+    }
 
 
 def test_a_local_cluster_grades_as_the_pool_does(
@@ -141,3 +148,78 @@ def test_without_a_cluster_nothing_of_dask_is_imported() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def nbgrader_rows(url: str) -> list[tuple[Any, ...]]:
+    with Gradebook(url) as gb:
+        return sorted(
+            (s.student.id, g.cell.name, g.auto_score)
+            for a in gb.assignments
+            for s in a.submissions
+            for nb in s.notebooks
+            for g in nb.grades
+        )
+
+
+def grading(course: Path, *options: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [AUTOGRADER, "grade", str(course / "submitted"), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_the_gradebook_on_postgresql_holds_what_sqlite_does(
+    template: Path, undisturbed: dict[str, Any], postgres: str, tmp_path: Path
+) -> None:
+    from postgres import create_database
+
+    url = create_database(postgres, "whole")
+    course = copy_of(template, tmp_path / "course")
+    done = grading(course, "--db", url)
+    _, err = done.communicate(timeout=600)
+    assert done.returncode == 0, err
+    assert nbgrader_rows(url) == undisturbed["sqlite"]
+    exported = subprocess.run(
+        [str(Path(sys.executable).with_name("nbgrader")), "export", "--db", url, "--to", "g.csv"],
+        cwd=course,
+        capture_output=True,
+        text=True,
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert len((course / "g.csv").read_text().splitlines()) == CLASS + 1
+    ours = subprocess.run(
+        [AUTOGRADER, "export", "--course", str(course), "--db", url],
+        capture_output=True,
+        text=True,
+    )
+    assert len(ours.stdout.splitlines()) == CLASS + 1, ours.stderr
+
+
+def test_on_postgresql_a_killed_client_and_two_at_once_leave_the_gradebook_whole(
+    template: Path, undisturbed: dict[str, Any], postgres: str, tmp_path: Path
+) -> None:
+    import sqlalchemy
+    from postgres import create_database
+
+    url = create_database(postgres, "interrupted")
+    course = copy_of(template, tmp_path / "course")
+    first = grading(course, "--db", url, "--workers", "1")
+    engine = sqlalchemy.create_engine(url)
+    count = sqlalchemy.text("SELECT count(*) FROM submitted_assignment")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        with contextlib.suppress(sqlalchemy.exc.SQLAlchemyError), engine.connect() as c:
+            if c.execute(count).scalar_one() >= 2:
+                break
+        time.sleep(0.2)  # polling the gradebook for the run's progress
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    engine.dispose()
+    # two clients at once complete the rest
+    both = [grading(course, "--db", url), grading(course, "--db", url)]
+    for run in both:
+        _, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err
+    assert nbgrader_rows(url) == undisturbed["sqlite"]
