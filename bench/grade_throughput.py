@@ -124,20 +124,20 @@ def timed(command: list[str], cwd: Path) -> tuple[float, int]:
     return seconds, memory
 
 
-def ours(course: Path, workers: int) -> tuple[float, int, dict[str, float]]:
+def ours(
+    course: Path, workers: int, scheduler: str | None = None
+) -> tuple[float, int, dict[str, float]]:
     out = course / "ours.json"
-    seconds, memory = timed(
-        [
-            str(BIN / "autograder"),
-            "grade",
-            str(course / "submitted"),
-            "--json",
-            str(out),
-            "--workers",
-            str(workers),
-        ],
-        course,
-    )
+    argv = [
+        str(BIN / "autograder"),
+        "grade",
+        str(course / "submitted"),
+        "--json",
+        str(out),
+        "--workers",
+        str(workers),
+    ]
+    seconds, memory = timed([*argv, "--scheduler", scheduler] if scheduler else argv, course)
     results = json.loads(out.read_text())
     # nbgrader has no partial credit: compare the totals without what ours gave as partial
     totals = {
@@ -187,6 +187,9 @@ def main() -> int:
         "--variants", type=int, default=1000, help="variants per assignment for the references"
     )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--scheduler", help="grade on a Dask cluster (local:N, tcp://…), beside the local pool"
+    )
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.scale.split(",") if s} | {args.n})
     with tempfile.TemporaryDirectory(prefix="autograder-throughput-") as tmp:
@@ -210,6 +213,11 @@ def main() -> int:
                 both = set(totals) & set(t_totals)
                 differ = sorted(s for s in both if abs(totals[s] - t_totals[s]) > 1e-6)
                 agree = len(both) - len(differ), len(both), differ[:5]
+        on_cluster = []
+        if args.scheduler:
+            for k in range(args.repeats):
+                course = fresh_course(template, base / f"dask{k}", args.n)
+                on_cluster.append(ours(course, args.workers, args.scheduler)[:2])
         scaling = []
         for size in sizes:
             seconds, memory, _ = ours(
@@ -235,6 +243,12 @@ def main() -> int:
             print(
                 f"same total per submission (without our partial credit): {agree[0]} of {agree[1]}{shown}"
             )
+    if on_cluster:
+        per_dask = statistics.median(s for s, _ in on_cluster) / args.n
+        print(
+            f"autograder grade --scheduler {args.scheduler}: {1 / per_dask:7.1f} notebooks/s  "
+            f"{per_dask * 1000:7.0f} ms/notebook (median, whole run with the cluster's start)"
+        )
     print("how our cost grows (one run each):")
     for size, seconds, memory in scaling:
         print(
@@ -250,6 +264,7 @@ def main() -> int:
     print(
         f"repeat: .venv/bin/python bench/grade_throughput.py --n {args.n} --repeats {args.repeats} "
         f"--scale {args.scale} --variants {args.variants}"
+        + (f" --scheduler {args.scheduler}" if args.scheduler else "")
     )
     return 0
 

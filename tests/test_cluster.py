@@ -223,3 +223,41 @@ def test_on_postgresql_a_killed_client_and_two_at_once_leave_the_gradebook_whole
         _, err = run.communicate(timeout=600)
         assert run.returncode == 0, err
     assert nbgrader_rows(url) == undisturbed["sqlite"]
+
+
+def test_a_notebook_on_the_cluster_cannot_reach_the_scheduler(
+    template: Path, tmp_path: Path
+) -> None:
+    """The sandbox's network bound holds on a Dask worker: a submission that tries the scheduler's
+    port gets nowhere (the grader itself reaches it), and the right answer it would then give is
+    never recorded."""
+    import socket
+    from urllib.parse import urlparse
+
+    course = tmp_path / "course"
+    shutil.copytree(template / "release", course / "release")
+    shutil.copy(template / "gradebook.db", course / "gradebook.db")
+    released = course / "release" / "minima" / "minima.ipynb"
+    with DaskPool("local:1", Limits()) as pool:
+        where = urlparse(pool.client.scheduler.address)
+        with socket.create_connection((where.hostname, where.port), timeout=5):
+            pass  # from outside the sandbox the scheduler answers
+        reach = (
+            "import socket\n"
+            "try:\n"
+            f"    socket.create_connection(({where.hostname!r}, {where.port}), timeout=3).close()\n"
+            "    reached = True\n"
+            "except Exception:\n"
+            "    reached = False\n"
+            "grad_f_at_11 = [3, 4] if reached else [0, 0]\n"
+        )
+        notebook = answered(released, {"grad_f_at_11": reach})
+        submit(course, "mallory", "minima", notebook, WHEN)
+        right = answered(released, {"grad_f_at_11": "grad_f_at_11 = [3, 4]\n"})
+        submit(course, "control", "minima", right, WHEN)
+        graded = grade([course / "submitted"], Options(course=course), pool=pool)
+    scores = {
+        r.student: {m.verdict.qid: m.score for m in r.questions}["minima.grad_f_at_11"]
+        for r in graded.results
+    }
+    assert scores["control"] > 0 and scores["mallory"] == 0
