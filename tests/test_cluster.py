@@ -261,3 +261,44 @@ def test_a_notebook_on_the_cluster_cannot_reach_the_scheduler(
         for r in graded.results
     }
     assert scores["control"] > 0 and scores["mallory"] == 0
+
+
+def test_a_per_student_release_and_the_report_on_postgresql(postgres: str, tmp_path: Path) -> None:
+    from postgres import create_database
+
+    url = create_database(postgres, "personal")
+    course, students = tmp_path / "course", tmp_path / "students.txt"
+    students.write_text("s01\ns02\n", encoding="utf-8")
+    argv = [
+        "release",
+        "minima",
+        "--course",
+        str(course),
+        "--out",
+        str(tmp_path / "out"),
+        "--db",
+        url,
+    ]
+    done = subprocess.run(
+        [AUTOGRADER, *argv, "--per-student", "--students", str(students)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not (course / "gradebook.db").exists()
+    with Gradebook(
+        url
+    ) as gb:  # the assignment and its cells, in nbgrader's gradebook on the server
+        assert [a.name for a in gb.assignments] == ["minima"]
+        assert gb.find_assignment("minima").max_score > 0
+    mine = course / "release_per_student" / "s01" / "minima" / "minima.ipynb"
+    import nbformat
+
+    submit(course, "s01", "minima", nbformat.read(mine, as_version=4), WHEN)
+    assert grading(course, "--db", url).wait(timeout=600) == 0
+    report = subprocess.run(
+        [AUTOGRADER, "report", "--course", str(course), "--db", url], capture_output=True, text=True
+    )
+    assert report.returncode == 0, report.stderr
+    page = (course / "reports" / "report.html").read_text(encoding="utf-8")
+    assert "Abgaben: <strong>1</strong>" in page

@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     rel.add_argument(
         "--out", type=Path, default=Path("."), help="where solutions/ and release/ go (default: .)"
     )
+    rel.add_argument("--db", metavar="URL", help="a SQLAlchemy URL instead of DIR/gradebook.db")
     rel.add_argument(
         "--per-student",
         action="store_true",
@@ -337,7 +338,7 @@ def _release(args: argparse.Namespace) -> int:
         return _release_per_student(args, names, langs)
     for lang in langs:
         course = args.course / lang if args.lang == "all" else args.course
-        for done in release(names, course, lang, args.out):
+        for done in release(names, course, lang, args.out, args.db):
             print(f"{done.lang}  {done.assignment:<18} {done.solution}  {done.student}")
     return 0
 
@@ -357,13 +358,13 @@ def _release_per_student(args: argparse.Namespace, names: list[str], langs: list
     if args.students is not None:
         students = read_students(args.students.read_text(encoding="utf-8"))
     elif args.from_gradebook:
-        students = students_in_gradebook(args.course)
+        students = students_in_gradebook(args.course, args.db)
     else:
         print(
             "autograder: --per-student needs --students FILE or --from-gradebook", file=sys.stderr
         )
         return 2
-    made = release_per_student(names, args.course, langs[0], students)
+    made = release_per_student(names, args.course, langs[0], students, args.db)
     for personal in made:
         print(f"{langs[0]}  {personal.assignment:<18} {personal.student:<12} {personal.notebook}")
     print(

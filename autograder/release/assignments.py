@@ -85,9 +85,12 @@ def generate(
         raise ReleaseError(f"nbgrader could not generate {assignment}:\n{result['log']}")
 
 
-def release(assignments: Iterable[str], course: Path, lang: str, out: Path) -> list[Released]:
-    """Build each assignment's instructor notebook and let nbgrader generate the student version."""
-    api = nbgrader_api(course)
+def release(
+    assignments: Iterable[str], course: Path, lang: str, out: Path, db_url: str | None = None
+) -> list[Released]:
+    """Build each assignment's instructor notebook and let nbgrader generate the student version
+    (its gradebook: the course's SQLite file, or `db_url`)."""
+    api = nbgrader_api(course, db_url)
     done = []
     for assignment in assignments:
         generate(api, assignment, course, lang)

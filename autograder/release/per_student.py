@@ -101,7 +101,11 @@ def students_in_gradebook(course: Path, db_url: str | None = None) -> list[str]:
 
 
 def release_per_student(
-    assignments: Iterable[str], course: Path, lang: str, students: list[str]
+    assignments: Iterable[str],
+    course: Path,
+    lang: str,
+    students: list[str],
+    db_url: str | None = None,
 ) -> list[Personal]:
     """The shared version of each assignment into the course through nbgrader's generate_assignment
     (its gradebook entries: grade ids and points are the same for every student), then each
@@ -110,7 +114,7 @@ def release_per_student(
     if not students:
         raise BadRoster("no students to release to")
     secret = course_secret(course, create=True)
-    api = nbgrader_api(course)
+    api = nbgrader_api(course, db_url)
     pipeline: Pipeline | None = None
     made: list[Personal] = []
     listed = roster(course)
