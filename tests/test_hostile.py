@@ -119,6 +119,27 @@ def test_the_verdicts_are_the_same_whoever_starts_the_grader(
     assert verdicts(graded_as_nobody) == verdicts(graded)
 
 
+@pytest.fixture(scope="module")
+def graded_on_a_cluster(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The corpus graded on a LocalCluster of two Dask workers, each hosting the sandbox."""
+    course = tmp_path_factory.mktemp("hostile_cluster")
+    corpus.write(course / "submitted")
+    return _grade_corpus(course, lambda argv: [*argv, "--scheduler", "local:2"])
+
+
+@pytest.mark.slow
+def test_on_a_dask_cluster_every_case_gets_its_expected_score(
+    graded_on_a_cluster: dict[str, Any],
+) -> None:
+    """Submissions that kill their sandbox, stall, flood or escape are graded as on one machine
+    and none is retried for ever; the Dask workers outlive them all."""
+    for case in corpus.CASES:
+        (result,) = [r for r in graded_on_a_cluster["results"] if r["student"] == case.name]
+        got = {q["id"].partition(".")[2]: q["score"] for q in result["questions"]}
+        assert got == case.expected(), (case.name, case.what)
+    assert "sandbox: every bound holds" in graded_on_a_cluster["stderr"]
+
+
 def test_the_run_says_which_bounds_of_the_sandbox_hold(graded: dict[str, Any]) -> None:
     assert "sandbox: every bound holds" in graded["stderr"]
 
