@@ -28,6 +28,8 @@ def test_the_throughput_benchmark_runs_and_prints_the_ratio() -> None:
             "7",
             "--variants",
             "5",
+            "--scheduler",
+            "local:1",
         ],
         capture_output=True,
         text=True,
@@ -39,6 +41,23 @@ def test_the_throughput_benchmark_runs_and_prints_the_ratio() -> None:
     assert "same total per submission (without our partial credit): 7 of 7" in result.stdout
     assert "repeat: .venv/bin/python bench/grade_throughput.py" in result.stdout
     assert re.search(r"5 variants of every assignment at once \d+ ms", result.stdout)
+    assert re.search(r"autograder grade --scheduler local:1: +[\d.]+ notebooks/s", result.stdout)
+
+
+@pytest.mark.slow
+def test_the_client_cost_benchmark_prints_the_ceiling_of_a_cluster() -> None:
+    result = subprocess.run(
+        [sys.executable, "client_cost.py", "--n", "7", "--scheduler", "local:1"],
+        cwd=ROOT / "bench",
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if "nb/s" in line and "ms" in line]
+    assert len(rows) == 2 and rows[1].startswith("--scheduler local:1"), result.stdout
+    assert re.search(r"sandboxes' CPU per notebook: \d+ ms", result.stdout)
 
 
 @pytest.mark.slow
