@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -18,10 +17,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import demo
-from autograder.classroom.batch import Options, grade
 from autograder.samples import answered, submit
-from autograder.sandbox.cluster import DaskPool
-from autograder.sandbox.execution import Limits
 
 pytest_plugins = ("postgres",)
 pytestmark = pytest.mark.slow
@@ -107,16 +103,28 @@ def test_a_local_cluster_grades_as_the_pool_does(
     assert graded_rows(course) == undisturbed["rows"]
 
 
+def on_a_cluster(course: Path, mode: str) -> dict[str, Any]:
+    """`tests/cluster_run.py` on the course, in a session of its own."""
+    out = course / "cluster.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "cluster_run.py"), str(course), str(out), mode],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        start_new_session=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return found
+
+
 def test_a_tls_cluster_grades_as_the_pool_does(
     template: Path, undisturbed: dict[str, Any], tmp_path: Path
 ) -> None:
-    from distributed.security import Security
-
     course = copy_of(template, tmp_path / "course")
-    with DaskPool("local:2", Limits(), security=Security.temporary()) as pool:
-        assert pool.client.scheduler.address.startswith("tls://")
-        graded = grade([course / "submitted"], Options(course=course), pool=pool)
-    assert plain([r.as_dict() for r in graded.results]) == undisturbed["results"]
+    ran = on_a_cluster(course, "tls")
+    assert ran["address"].startswith("tls://")
+    assert plain(ran["results"]) == undisturbed["results"]
     assert graded_rows(course) == undisturbed["rows"]
 
 
@@ -124,19 +132,9 @@ def test_a_dask_worker_killed_mid_run_costs_only_a_rerun(
     template: Path, undisturbed: dict[str, Any], tmp_path: Path
 ) -> None:
     course = copy_of(template, tmp_path / "course")
-    killed: list[int] = []
-    with DaskPool("local:2", Limits()) as pool:
-        pids = pool.client.run(os.getpid)
-
-        def progress(done: int, total: int) -> None:
-            if done == 2 and not killed:  # one Dask worker dies while others are out
-                victim = sorted(pids.values())[0]
-                os.kill(victim, signal.SIGKILL)
-                killed.append(victim)
-
-        graded = grade([course / "submitted"], Options(course=course), progress, pool=pool)
-    assert killed and graded.whole and len(graded.results) == CLASS
-    assert plain([r.as_dict() for r in graded.results]) == undisturbed["results"]
+    ran = on_a_cluster(course, "kill")
+    assert ran["killed"] and ran["whole"] and len(ran["results"]) == CLASS
+    assert plain(ran["results"]) == undisturbed["results"]
     assert graded_rows(course) == undisturbed["rows"]  # each submission once
 
 
@@ -231,34 +229,13 @@ def test_a_notebook_on_the_cluster_cannot_reach_the_scheduler(
     """The sandbox's network bound holds on a Dask worker: a submission that tries the scheduler's
     port gets nowhere (the grader itself reaches it), and the right answer it would then give is
     never recorded."""
-    import socket
-    from urllib.parse import urlparse
-
     course = tmp_path / "course"
     shutil.copytree(template / "release", course / "release")
     shutil.copy(template / "gradebook.db", course / "gradebook.db")
-    released = course / "release" / "minima" / "minima.ipynb"
-    with DaskPool("local:1", Limits()) as pool:
-        where = urlparse(pool.client.scheduler.address)
-        with socket.create_connection((where.hostname, where.port), timeout=5):
-            pass  # from outside the sandbox the scheduler answers
-        reach = (
-            "import socket\n"
-            "try:\n"
-            f"    socket.create_connection(({where.hostname!r}, {where.port}), timeout=3).close()\n"
-            "    reached = True\n"
-            "except Exception:\n"
-            "    reached = False\n"
-            "grad_f_at_11 = [3, 4] if reached else [0, 0]\n"
-        )
-        notebook = answered(released, {"grad_f_at_11": reach})
-        submit(course, "mallory", "minima", notebook, WHEN)
-        right = answered(released, {"grad_f_at_11": "grad_f_at_11 = [3, 4]\n"})
-        submit(course, "control", "minima", right, WHEN)
-        graded = grade([course / "submitted"], Options(course=course), pool=pool)
+    ran = on_a_cluster(course, "reach")
     scores = {
-        r.student: {m.verdict.qid: m.score for m in r.questions}["minima.grad_f_at_11"]
-        for r in graded.results
+        r["student"]: {q["id"]: q["score"] for q in r["questions"]}["minima.grad_f_at_11"]
+        for r in ran["results"]
     }
     assert scores["control"] > 0 and scores["mallory"] == 0
 
