@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from autograder.cli.course import gradebook_missing
 from autograder.cli.feedback import feedback_parser
 from autograder.cli.grade import grade_parser
 from autograder.cli.report import report_parser
@@ -186,11 +187,7 @@ def _export(args: argparse.Namespace) -> int:
     from autograder.release.files import write_whole
     from autograder.reports.results import export
 
-    if args.db is None and not (args.course / "gradebook.db").exists():
-        print(
-            f"autograder: no gradebook in {args.course} (grade first, or give --db)",
-            file=sys.stderr,
-        )
+    if gradebook_missing(args.course, args.db):
         return 2
     if args.format == "questions":
         from autograder.reports.class_data import class_stats

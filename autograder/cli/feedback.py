@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.cli.course import gradebook_missing
+
 
 def feedback_parser(commands: argparse._SubParsersAction) -> None:
     pages = commands.add_parser(
@@ -26,11 +28,7 @@ def feedback_parser(commands: argparse._SubParsersAction) -> None:
 def _feedback(args: argparse.Namespace) -> int:
     from autograder.classroom.pages import PAGES, refresh_pages
 
-    if args.db is None and not (args.course / "gradebook.db").exists():
-        print(
-            f"autograder: no gradebook in {args.course} (grade first, or give --db)",
-            file=sys.stderr,
-        )
+    if gradebook_missing(args.course, args.db):
         return 2
     try:
         pages, with_hand = refresh_pages(args.course, args.db, args.feedback)

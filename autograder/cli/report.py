@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.cli.course import gradebook_missing
 from autograder.judging.feedback import LANGUAGES
 from autograder.model.catalogue import ASSIGNMENTS
 
@@ -35,11 +36,7 @@ def _report(args: argparse.Namespace) -> int:
     from autograder.reports.class_data import report_course
     from autograder.reports.statistics import as_json
 
-    if args.db is None and not (args.course / "gradebook.db").exists():
-        print(
-            f"autograder: no gradebook in {args.course} (grade first, or give --db)",
-            file=sys.stderr,
-        )
+    if gradebook_missing(args.course, args.db):
         return 2
     try:
         path, stats = report_course(args.course, args.db, args.lang, args.assignment, args.out)
