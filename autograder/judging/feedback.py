@@ -5,6 +5,7 @@ The grader's own texts are in autograder/judging/messages.yaml, each exercise's 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -83,3 +84,33 @@ def mistake_text(assignment: str, mistake: str, lang: str, **details: Any) -> st
     if texts is None:
         raise KeyError(f"no feedback text for mistake {mistake!r} of {assignment}")
     return pick(texts, lang, **details)
+
+
+def mistake_name(assignment: str, mistake: str, lang: str) -> str:
+    """A mistake by its name in words ("Vorzeichenfehler"); two at once or either of two named by
+    both names. A mistake without a name is named by its explanation's first sentence."""
+    for joint, key in (("+", "both_names"), ("|", "either_names")):
+        if joint in mistake:
+            names = [mistake_name(assignment, m, lang) for m in mistake.split(joint)]
+            return message("mistake_sets", key, lang, first=", ".join(names[:-1]), rest=names[-1])
+    texts = exercise_texts(assignment).get("mistake_names", {}).get(mistake) or messages()[
+        "mistake_names"
+    ].get(mistake)
+    if texts is not None:
+        return pick(texts, lang)
+    return mistake_text(assignment, mistake, lang).split(". ")[0].split(": ")[0].rstrip(".")
+
+
+def position(index: Sequence[int], lang: str, columns: Sequence[str] = ()) -> str:
+    """Where an entry stands, counted from 1 as a reader counts: "Eintrag 3", "Zeile 2, Spalte 1",
+    in a table by its column's name ("Zeile 2, Spalte loss")."""
+    if len(index) == 1:
+        return message("where", "nth", lang, n=index[0] + 1)
+    rest = index[1:]
+    column = columns[rest[0]] if columns and len(rest) == 1 else ", ".join(str(i + 1) for i in rest)
+    return message("where", "row_column", lang, row=index[0] + 1, column=column)
+
+
+def numbers(indices: Sequence[int], lang: str) -> str:
+    """Entries by their numbers counted from 1, "Nr. 1, 2, 4"."""
+    return message("verdict", "entries", lang, numbers=", ".join(str(i + 1) for i in indices))

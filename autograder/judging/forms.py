@@ -85,7 +85,7 @@ def to_array(answer: Any, finite: bool = True, limit: int = MAX_ELEMENTS) -> np.
     if finite and bad.any():
         if array.ndim == 0:
             raise FormError("not_finite")
-        raise FormError("not_finite_at", {"where": _position(np.argwhere(bad)[0])})
+        raise FormError("not_finite_at", {"where": tuple(int(i) for i in np.argwhere(bad)[0])})
     return array
 
 
@@ -335,10 +335,6 @@ def _size_hint(answer: Any) -> int:
 
 def _shape_text(shape: tuple[int, ...]) -> str:
     return str(tuple(shape))
-
-
-def _position(index: np.ndarray) -> str:
-    return "[" + ", ".join(str(int(i)) for i in index) + "]"
 
 
 def _short(text: str | bytes, limit: int = 40) -> str:

@@ -56,6 +56,8 @@ RAISED_TEXT = 120
 # a function gets on its probes (so that a slow function is named as one); the grader's own
 # derivations, done once for every later answer, are not counted.
 ANSWER_SECONDS = 2 * FUNCTION_SECONDS
+# A wrong answer's next step names this many of the mistakes its question is known for.
+USUAL_NAMED = 4
 
 
 def grade_answer(
@@ -120,10 +122,21 @@ def _judged(
     partly = carried_forward(qid, q, canonical, ref, variant, lang)
     if partly is not None:
         return partly
-    text = " ".join(
-        t for t in (feedback.message("verdict", "wrong", lang), _where(q, ref, outcome, lang)) if t
-    )
+    said = (feedback.message("verdict", "wrong", lang), _where(q, ref, outcome, lang))
+    text = " ".join(t for t in (*said, next_step(qid, q, lang)) if t)
     return Verdict(qid, "wrong", 0.0, None, text)
+
+
+def next_step(qid: str, q: Question, lang: str) -> str:
+    """What to do about a wrong answer that is no typical mistake: a step by the question's kind,
+    and the mistakes the question is known for, by their names (never their values)."""
+    step = feedback.message("next_step", q.kind.value, lang)
+    if not q.mistakes:
+        return step
+    assignment = qid.partition(".")[0]
+    named = dict.fromkeys(feedback.mistake_name(assignment, m, lang) for m in q.mistakes)
+    names = "; ".join(list(named)[:USUAL_NAMED])
+    return f"{step} {feedback.message('next_step', 'usual', lang, names=names)}"
 
 
 def is_right(qid: str, answer: Any, variant: Mapping[str, Any] | None = None) -> bool:
@@ -230,9 +243,12 @@ def form_verdict(
 ) -> Verdict:
     """An answer without the asked form: what is wrong with it, where, and what is asked."""
     status: Status = "unanswered" if problem.key == "unanswered" else "invalid"
+    details = dict(problem.details)
+    if isinstance(details.get("where"), tuple):
+        details["where"] = feedback.position(details["where"], lang)
     sentences = [
         feedback.message("verdict", status, lang),
-        feedback.message("form", problem.key, lang, **problem.details),
+        feedback.message("form", problem.key, lang, **details),
     ]
     probe = problem.details.get("probe")
     if isinstance(probe, int) and 0 <= probe < len(probes):
@@ -268,13 +284,13 @@ def _any_not_finite(outputs: list[Any]) -> bool:
 def _where(q: Question, ref: Reference, outcome: Outcome, lang: str) -> str:
     if outcome.where is None:
         return feedback.message("where", "set", lang) if q.kind is Kind.POINT_IN_SET else ""
-    if q.kind is Kind.TABLE:
-        row, column = outcome.where
-        return feedback.message("where", "cell", lang, row=row, column=q.columns[column])
     if q.kind is Kind.FUNCTION:
         args = ref.probes[outcome.where[0]]
         return feedback.message("where", "probe", lang, args=_show_args(args))
-    return feedback.message("where", "entry", lang, where=list(outcome.where))
+    if not outcome.where:
+        return ""
+    where = feedback.position(outcome.where, lang, q.columns)
+    return feedback.message("where", "entry", lang, where=where)
 
 
 def _show_args(args: tuple[Any, ...]) -> str:

@@ -21,7 +21,7 @@ from autograder.judging.deadline import excluded
 from autograder.judging.forms import FormError, to_shape
 from autograder.judging.matching import by_hand
 from autograder.judging.verdict import Verdict
-from autograder.model.spec import Kind, Question, Slip
+from autograder.model.spec import Question, Slip
 
 
 def carried_forward(
@@ -69,13 +69,20 @@ def carried_forward(
     if not counted.any():
         return None
     first = tuple(int(i) for i in np.argwhere(~credit)[0])
-    if q.kind is Kind.TABLE:
-        where = feedback.message("where", "cell", lang, row=first[0], column=q.columns[first[1]])
-    else:
-        where = feedback.message("where", "entry", lang, where=list(first))
+    where = feedback.message(
+        "where", "entry", lang, where=feedback.position(first, lang, q.columns)
+    )
     key = "partial_carried" if carried.any() else "partial"
+    followed = carried.reshape(answer.shape[0], -1).any(axis=1)
     text = feedback.message(
-        "verdict", key, lang, credited=int(counted.sum()), total=counted.size, where=where
+        "verdict",
+        key,
+        lang,
+        credited=int(counted.sum()),
+        total=counted.size,
+        counted=feedback.numbers(np.flatnonzero(counted).tolist(), lang),
+        where=where,
+        carried=feedback.numbers(np.flatnonzero(followed).tolist(), lang),
     )
     mistake = "carried_forward" if carried.any() else None
     return Verdict(qid, "partial", float(counted.mean()), mistake, text)
