@@ -237,7 +237,8 @@ def test_feedback_pages_are_written_in_the_notebooks_language(graded: dict[str, 
     page = graded["course"] / "reports" / "feedback" / "slip0" / "minima" / "minima.html"
     text = page.read_text(encoding="utf-8")
     assert '<html lang="de">' in text
-    assert "Rückmeldung zu minima" in text and "cross_term" in text
+    assert "Rückmeldung zu Gradienten und Minimalstellen" in text
+    assert "Erkannter Fehler: Term xy fehlt" in text and "cross_term" not in text
 
 
 def test_grading_again_grades_nothing_and_changes_nothing(graded: dict[str, Any]) -> None:

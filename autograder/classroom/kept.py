@@ -55,6 +55,7 @@ def result_of(data: dict[str, Any]) -> Result:
             ),
             float(q["max_score"]),
             q.get("copied_from"),
+            q.get("answer"),
         )
         for q in data["questions"]
     )

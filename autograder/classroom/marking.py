@@ -22,6 +22,7 @@ from autograder.judging import feedback
 from autograder.judging.deadline import OutOfTime, within
 from autograder.judging.forms import FormError, to_array
 from autograder.judging.grading import ANSWER_SECONDS, Outputs, Verdict, form_verdict, grade_answer
+from autograder.judging.read_back import answer_read
 from autograder.model.spec import Kind, Question
 from autograder.sandbox.execution import Answer, Job, Limits, Run
 from autograder.sandbox.plain import Opaque
@@ -38,6 +39,8 @@ class Marked:
     points: float
     # the classmate whose numbers a wrong answer is right for (per-student variants only)
     copied_from: str | None = None
+    # the answer as the grader read it, shown back to the student (judging/read_back.py)
+    read: str | None = None
 
     @property
     def score(self) -> float:
@@ -55,6 +58,7 @@ class Marked:
             "feedback": v.feedback,
             "error": v.error,
             "copied_from": self.copied_from,
+            "answer": self.read,
         }
 
 
@@ -147,18 +151,22 @@ def mark(
     for q in ex.autograded:
         qid = f"{ex.name}.{q.name}"
         answer = run.answers.get(q.name)
-        source = None
+        source = read = None
         # the boundary: a fault of the grader, in marking or in looking for whose numbers a wrong
         # answer has, costs one verdict, not the class
         try:
             verdict = _verdict(qid, q, answer, run, job, lang, stopped, variant, given, limits)
             if classmates and not verdict.correct and answer is not None and not answer.missing:
                 source = _whose_numbers(qid, q, answer.value, submission.student or "", classmates)
+            if answer is not None and not answer.missing:
+                read = answer_read(qid, q, answer.value, answer.outputs, variant)
         except Exception as problem:
             verdict = _grader_fault(qid, problem, lang)
         if source is not None:
             verdict = _copied(verdict, lang)
-        marked.append(Marked(_printable(verdict), float(q.points), source))
+        marked.append(
+            Marked(_printable(verdict), float(q.points), source, read and printable(read))
+        )
         if answer is not None and _usable_as_given(q, answer):
             given[q.name] = answer.value
     return Result(
