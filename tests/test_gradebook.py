@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from nbgrader.api import Gradebook as NbGradebook
 
-from autograder.classroom import gradebook
+from autograder.classroom import gradebook, gradebook_rows
 from autograder.classroom.gradebook import Gradebook, Unrecorded
 from autograder.classroom.marking import Marked, Result
 from autograder.derivation.references import exercise
@@ -72,7 +72,7 @@ def by_nbgraders_api(course: Path, results: list[Result]) -> None:
                 grade = gb.find_grade(f"{name}_test", ASSIGNMENT, ASSIGNMENT, r.student)
                 grade.auto_score, grade.needs_manual_grade = m.score, False
                 comment = gb.find_comment(name, ASSIGNMENT, ASSIGNMENT, r.student)
-                comment.auto_comment = m.verdict.feedback
+                comment.auto_comment = gradebook_rows.comment(m, r.lang)
             gb.db.commit()
 
 

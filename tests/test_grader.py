@@ -227,7 +227,10 @@ def test_the_gradebook_read_back_with_nbgraders_api(graded: dict[str, Any]) -> N
             assert grade.auto_score == pytest.approx(verdict["score"]), (student, qid)
             assert not grade.needs_manual_grade
             comment = gb.find_comment(name, assignment, assignment, student)
-            assert comment.auto_comment == verdict["feedback"]
+            # the feedback, then the answer as read, as on the student's page
+            said, _, read = comment.auto_comment.rpartition("\n")
+            assert said == verdict["feedback"], (student, qid)
+            assert read.endswith(f": {verdict['answer']}" if verdict["answer"] else ")"), read
         anna = gb.find_submission("minima", "anna")
         assert anna.score == anna.max_score == 18
         assert gb.find_submission("minima", "dora").score == 0

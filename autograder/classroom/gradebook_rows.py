@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from autograder.classroom.late import naive_utc
 from autograder.classroom.marking import Marked, Result
+from autograder.judging import feedback
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class Rows:
                         "id": new_uuid(),
                         "cell_id": cell_id,
                         "notebook_id": notebook,
-                        **_comment(marks.get(layout.question[cell_id])),
+                        **_comment(marks.get(layout.question[cell_id]), result.lang),
                     }
                 )
 
@@ -115,7 +117,7 @@ class Rows:
         forgotten = {"manual_score": None} if forget_manual_scores else {}
         for rows, values, kept, anew in (
             (self.grades, _grade, found.grades, forgotten),
-            (self.comments, _comment, found.comments, {}),
+            (self.comments, partial(_comment, lang=result.lang), found.comments, {}),
         ):
             for row_id, cell_id in kept.get(submission, []):
                 marked = marks.get(layout.question.get(cell_id, ""))
@@ -139,5 +141,13 @@ def _grade(marked: Marked | None) -> dict[str, Any]:
     return {"auto_score": marked.score, "needs_manual_grade": False}
 
 
-def _comment(marked: Marked | None) -> dict[str, Any]:
-    return {"auto_comment": None if marked is None else marked.verdict.feedback}
+def _comment(marked: Marked | None, lang: str) -> dict[str, Any]:
+    return {"auto_comment": None if marked is None else comment(marked, lang)}
+
+
+def comment(marked: Marked, lang: str) -> str:
+    """The grader's comment on a question: its feedback, then the answer as the grader read it
+    (so that a teacher in formgrader sees what the student sees on their page)."""
+    read = marked.read or feedback.message("report", "not_read", lang)
+    said = feedback.message("report", "your_answer", lang)
+    return f"{marked.verdict.feedback}\n{said}: {read}"
