@@ -26,4 +26,7 @@ def take_folders(argv: Sequence[str]) -> None:
     early = argparse.ArgumentParser(add_help=False)
     exercises_option(early)
     known, _ = early.parse_known_args(argv)
+    if list(argv[:1]) == ["new"]:  # the folder a new exercise is written into may be new too
+        for folder in known.exercises or []:
+            folder.mkdir(parents=True, exist_ok=True)
     add_folders(known.exercises or [])
