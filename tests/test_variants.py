@@ -237,7 +237,8 @@ def test_drawn_variants_are_well_posed_confirmed_by_numpy_and_graded_right(
         for q in ex.autograded:
             qid = f"{assignment}.{q.name}"
             ref = reference(qid, variant)
-            agrees_with_numpy(q, ref, numpy[q.name], variant)
+            if numpy is not None:  # an exercise without an independent check is graded only
+                agrees_with_numpy(q, ref, numpy[q.name], variant)
             graded_right(qid, q, ref, variant)
 
 
