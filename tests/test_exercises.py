@@ -85,3 +85,24 @@ def test_lint_says_what_is_wrong_in_a_broken_exercise(tmp_path: Path) -> None:
     assert "broken.grad0: the mistake 'sign' gives the right answer" in checked.stdout
     assert "broken.grad: the mistake 'sign' gives the right answer" in checked.stdout
     assert "Traceback" not in checked.stdout + checked.stderr
+
+
+def test_help_with_a_folder_of_exercises_loads_no_spec_and_no_sympy(tmp_path: Path) -> None:
+    assert run_cli("new", "mine", "--exercises", str(tmp_path)).returncode == 0
+    probe = (
+        "import sys\nfrom autograder.cli import main\n"
+        f"try:\n    main(['answers', '--exercises', {str(tmp_path)!r}, '--help'])\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('sympy', 'exercises.'))))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert "mine" in shown  # a choice of `answers`, found by its file
+    assert shown.splitlines()[-1] == "[]"
+
+
+def test_lint_of_an_unknown_exercise_says_which_there_are() -> None:
+    checked = run_cli("lint", "nope")
+    assert checked.returncode == 2
+    assert "no assignment 'nope'; there are: loss_functions" in checked.stderr
