@@ -26,7 +26,7 @@ test: $(STAMP)
 test-exercise: $(STAMP)
 	@test -n "$(NAME)" || { echo "make test-exercise NAME=<exercise>"; exit 2; }
 	$(BIN)/autograder lint $(NAME)
-	$(BIN)/python -m pytest -p no:xdist -q --exercise $(NAME)
+	$(BIN)/python -m pytest -n 2 -q --exercise $(NAME)
 
 clean:
 	rm -rf $(VENV)

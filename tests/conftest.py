@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from autograder.model.catalogue import ASSIGNMENTS
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
@@ -36,3 +38,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (kept if own_file or mentioned else dropped).append(item)
     config.hook.pytest_deselected(items=dropped)
     items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def under_test(request: pytest.FixtureRequest) -> list[str]:
+    """The assignments a module-wide fixture prepares: all, or the one of `--exercise`."""
+    name = request.config.getoption("--exercise")
+    return [name] if name else list(ASSIGNMENTS)
