@@ -101,3 +101,35 @@ def test_any_results_of_a_function_as_the_sandbox_reports_them_get_a_verdict(
 @given(value=values)
 def test_a_function_returning_anything_gets_a_verdict(qid: str, value: Any) -> None:
     _verdict_of(qid, lambda *args: value)
+
+
+def wrong_forms(want: Any) -> list[tuple[str, Any]]:
+    """Results of the wrong number or shape for a function whose right result is `want` (one
+    array, or a tuple of parts): one number, a part too few or too many, each part reshaped."""
+    parts = want if isinstance(want, tuple) else (want,)
+    zeros = [np.zeros(np.shape(p)) for p in parts]
+    forms: list[tuple[str, Any]] = [("None", None), ("a tuple too long", (*zeros, 0.0))]
+    if len(parts) > 1:
+        forms += [("one number", 0.5), ("a part too few", tuple(zeros[:-1]))]
+    for i, part in enumerate(zeros):
+        for how, reshaped in (
+            ("one axis more", part[..., None]),
+            ("one entry more", np.append(part, 1.0)),
+        ):
+            if np.shape(reshaped) != np.shape(part):
+                changed = [*zeros[:i], reshaped, *zeros[i + 1 :]]
+                forms.append((f"part {i}: {how}", tuple(changed) if len(parts) > 1 else reshaped))
+    return forms
+
+
+@pytest.mark.parametrize("qid", FUNCTIONS)
+def test_a_function_returning_the_wrong_number_or_shape_of_results_gets_a_verdict(qid: str) -> None:
+    """Every function question, each wrong arity and shape of what it returns: a verdict that says
+    so (one number where a pair is asked for: "returns 1"), never a fault of the grader."""
+    want = reference(qid).value[0]
+    for how, result in wrong_forms(want):
+        verdict = grade_answer(qid, lambda *args, result=result: result)
+        assert (verdict.status, verdict.score) in {("wrong", 0.0), ("invalid", 0.0)}, (how, verdict)
+        assert verdict.feedback, how
+        if isinstance(want, tuple) and how == "one number":
+            assert f"should return {len(want)} results; it returns 1" in verdict.feedback, verdict

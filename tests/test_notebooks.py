@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def regenerated(tmp_path_factory: pytest.TempPathFactory, under_test: list[str]) -> Path:
     out = tmp_path_factory.mktemp("repo")
-    release(ASSIGNMENTS, out / "course", "de", out)
+    release(under_test, out / "course", "de", out)
     return out
 
 

@@ -237,7 +237,8 @@ def test_drawn_variants_are_well_posed_confirmed_by_numpy_and_graded_right(
         for q in ex.autograded:
             qid = f"{assignment}.{q.name}"
             ref = reference(qid, variant)
-            agrees_with_numpy(q, ref, numpy[q.name], variant)
+            if numpy is not None:  # an exercise without an independent check is graded only
+                agrees_with_numpy(q, ref, numpy[q.name], variant)
             graded_right(qid, q, ref, variant)
 
 
@@ -246,7 +247,9 @@ def agrees_with_numpy(q: Question, ref: Reference, want: Any, variant: dict[str,
     if isinstance(want, Minimiser):
         assert want.loss(ref.member) == pytest.approx(0, abs=1e-9), where
     elif q.kind is Kind.EXPRESSION:
-        symbols = sorted(ref.value.free_symbols, key=lambda s: q.variables.index(s.name))
+        # every variable of the question, also one the formula does not use (2*w1 - 6 in w1, w2)
+        by_name = {s.name: s for s in ref.value.free_symbols}
+        symbols = [by_name.get(v, sp.Symbol(v)) for v in q.variables]
         formula = sp.lambdify(symbols, ref.value)
         for point in ((1.0, 1.0), (0.5, -2.0), (3.0, 0.25)):
             assert formula(*point) == pytest.approx(want.call(*point), rel=1e-6), where

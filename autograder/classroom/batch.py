@@ -323,7 +323,7 @@ def _prepare(
 
 def _assignments(found: Sequence[Found], options: Options) -> list[str]:
     named = {f.assignment or options.assignment for f in found}
-    return sorted(a for a in named if a in ASSIGNMENTS)
+    return sorted(a for a in named if a is not None and a in ASSIGNMENTS)
 
 
 def _modified(path: Path) -> datetime | None:

@@ -18,7 +18,10 @@ from pathlib import Path
 
 from autograder.cli.course import gradebook_missing
 from autograder.cli.feedback import feedback_parser
+from autograder.cli.folders import exercises_option, take_folders
 from autograder.cli.grade import grade_parser
+from autograder.cli.lint import lint_parser
+from autograder.cli.new import new_parser
 from autograder.cli.report import report_parser
 from autograder.judging.feedback import LANGUAGES
 from autograder.model.catalogue import ASSIGNMENTS
@@ -58,9 +61,10 @@ def command() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `autograder answers | head` ends quietly
-    parser = _parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        take_folders(argv)
+        args = _parser().parse_args(argv)
         return int(args.run(args))
     except UserError as error:
         print(f"autograder: {error}", file=sys.stderr)
@@ -151,11 +155,15 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="the student's self-check: is every answer of the right form?"
     )
     chk.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    for takes_an_assignment in (answers, audit_cmd, rel, chk):
+        exercises_option(takes_an_assignment)
     chk.set_defaults(run=_check)
 
     grade_parser(commands)
     feedback_parser(commands)
     report_parser(commands)
+    new_parser(commands)
+    lint_parser(commands)
 
     exp = commands.add_parser("export", help="write the gradebook's grades for an LMS")
     exp.add_argument(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from autograder.cli.folders import exercises_option
 from autograder.judging.feedback import LANGUAGES
 from autograder.model.catalogue import ASSIGNMENTS
 from autograder.sandbox.limits import Limits
@@ -44,6 +45,7 @@ def grade_parser(commands: argparse._SubParsersAction) -> None:
     )
     grade.add_argument("--student", help="the student of a loose notebook (default: its file name)")
     grade.add_argument("--assignment", choices=ASSIGNMENTS, help="when a notebook does not say")
+    exercises_option(grade)
     grade.add_argument(
         "--scheduler",
         metavar="ADDRESS",

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from autograder.cli.course import gradebook_missing
+from autograder.cli.folders import exercises_option
 from autograder.judging.feedback import LANGUAGES
 from autograder.model.catalogue import ASSIGNMENTS
 
@@ -27,6 +28,7 @@ def report_parser(commands: argparse._SubParsersAction) -> None:
         "--out", type=Path, metavar="FILE", help="the page (default: COURSE/reports/report.html)"
     )
     report.add_argument("--lang", default="de", choices=LANGUAGES)
+    exercises_option(report)
     report.add_argument("--json", type=Path, metavar="FILE", help="the statistics as JSON")
     report.set_defaults(run=_report)
 

@@ -116,7 +116,9 @@ def key(assignment: str) -> str:
         digest.update(part.encode() + b"\n")
     exercise(assignment)  # its module is loaded: its source is hashed as found
     spec = Path(sys.modules[f"exercises.{assignment}"].__file__ or "")
-    for path in (*CODE, spec.with_name("__init__.py"), spec):
+    # a teacher's folder of exercises need not be a package: no __init__.py to hash there
+    package = [init] if (init := spec.with_name("__init__.py")).is_file() else []
+    for path in (*CODE, *package, spec):
         digest.update(path.name.encode() + b"\n" + path.read_bytes())
     return digest.hexdigest()
 

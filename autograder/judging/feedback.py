@@ -1,6 +1,6 @@
 """Feedback texts in the student's language (German first, English, Russian), looked up by key.
 
-The grader's own texts are in autograder/judging/messages.yaml, each exercise's in exercises/<name>.yaml.
+The grader's own texts are in autograder/judging/messages.yaml, each exercise's in the YAML file beside its spec.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
+from autograder.model.catalogue import UnknownAssignment, texts_file
 from autograder.model.errors import UserError
 
 Language = Literal["de", "en", "ru"]
@@ -42,7 +43,10 @@ def messages() -> dict[str, Any]:
 
 @cache
 def exercise_texts(assignment: str) -> dict[str, Any]:
-    path = resources.files("exercises").joinpath(f"{assignment}.yaml")
+    try:
+        path = texts_file(assignment)
+    except UnknownAssignment:
+        return {}
     if not path.is_file():
         return {}
     return _parsed(path.read_text(encoding="utf-8")) or {}

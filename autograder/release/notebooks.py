@@ -20,6 +20,7 @@ from nbformat.v4 import new_notebook
 from autograder.derivation.references import Reference, exercise, reference
 from autograder.judging import feedback
 from autograder.judging.formulas import sample_points
+from autograder.model.catalogue import texts_file
 from autograder.model.errors import UserError
 from autograder.model.spec import Exercise, Kind, Question
 from autograder.model.values import Gradient, Published, SolutionSet, to_student
@@ -30,7 +31,7 @@ class MissingText(UserError, KeyError):
     """An exercise's yaml lacks a text the notebook needs."""
 
     def __str__(self) -> str:
-        return f"exercises/{self.args[0]}.yaml has no {self.args[1]}"
+        return f"{texts_file(self.args[0])} has no {self.args[1]}: add it (`autograder lint` lists what is missing)"
 
 
 def _meta(grade_id: str, **flags: Any) -> dict[str, Any]:
