@@ -58,7 +58,7 @@ class Rule:
     lambdify: bool = True
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "probes", reals_as_reals(self.probes))
+        object.__setattr__(self, "probes", real_arguments_as_floats(self.probes))
 
     def numeric(self) -> Callable[..., Any]:
         """The rule as a NumPy function: lambdified once per shape of the arguments.
@@ -111,7 +111,7 @@ class Rule:
         return functions[0]
 
 
-def reals_as_reals(probes: Sequence[tuple[Any, ...]]) -> tuple[tuple[Any, ...], ...]:
+def real_arguments_as_floats(probes: Sequence[tuple[Any, ...]]) -> tuple[tuple[Any, ...], ...]:
     """The probes with every argument that is a real number in one probe a real number in all.
 
     A student's function gets an int only for an argument that is whole in every probe (a count,
