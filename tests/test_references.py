@@ -12,7 +12,7 @@ from autograder import question_ids, reference
 from autograder.derivation.references import ASSIGNMENTS, locate, mistake_targets
 from autograder.judging.compare import close
 from autograder.model.spec import Kind, Sheet, Slip, Tolerance, exact, round_half_up
-from autograder.model.values import SolutionSet, to_student
+from autograder.model.values import Gradient, Rule, SolutionSet, to_student
 from autograder.reports.key import answer_key
 
 IDS = question_ids()
@@ -92,6 +92,42 @@ def test_parameters_are_exact(written: object, value: sp.Rational) -> None:
 
 def test_a_list_parameter_is_a_column_vector() -> None:
     assert exact([1, "0.5"]) == sp.Matrix([1, sp.Rational(1, 2)])
+
+
+ROOT_OF = Gradient("(w - 3)**2", ("w",))
+
+
+@pytest.mark.parametrize(
+    ("probes", "received", "note"),
+    [
+        (
+            ((sp.Integer(0), sp.Integer(3)), (sp.Rational(1, 2), sp.Integer(4))),
+            ((0.0, 3), (0.5, 4)),
+            "a real argument whole in one probe is a float there; a count stays an int",
+        ),
+        (
+            ((sp.Rational(0),), (sp.Matrix([1, 2]),)),
+            ((0.0,), (np.array([1.0, 2.0]),)),
+            "sp.Rational(0) is SymPy's Integer zero: a float where another probe gives a vector",
+        ),
+        (((0, "0.5"),), ((0, "0.5"),), "a Python int whole in every probe stays an int"),
+        (((sp.Integer(2),), (sp.Integer(5),)), ((2,), (5,)), "a label whole in every probe"),
+        (
+            ((ROOT_OF, sp.Integer(0), True), (ROOT_OF, sp.Rational(1, 4), False)),
+            ((ROOT_OF, 0.0, True), (ROOT_OF, 0.25, False)),
+            "a gradient and a flag are handed on as they are",
+        ),
+    ],
+)
+def test_a_probe_argument_reaches_the_student_as_a_real_or_an_int(
+    probes: tuple[tuple[object, ...], ...], received: tuple[tuple[object, ...], ...], note: str
+) -> None:
+    rule = Rule(lambda *args: sp.Integer(0), probes)
+    got = tuple(tuple(to_student(a) for a in args) for args in rule.probes)
+    for got_args, want_args in zip(got, received, strict=True):
+        for g, want in zip(got_args, want_args, strict=True):
+            assert type(g) is type(want), note
+            assert np.array_equal(g, want) if isinstance(want, np.ndarray) else g == want, note
 
 
 def test_an_unknown_parameter_in_a_variant_is_refused() -> None:

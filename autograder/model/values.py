@@ -57,6 +57,9 @@ class Rule:
     # False where the rule on symbols would grow too large to lambdify (long nonlinear iterations)
     lambdify: bool = True
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "probes", real_arguments_as_floats(self.probes))
+
     def numeric(self) -> Callable[..., Any]:
         """The rule as a NumPy function: lambdified once per shape of the arguments.
 
@@ -106,6 +109,33 @@ class Rule:
         if self.parts > 1:
             return lambda *xs: tuple(f(*xs) for f in functions)
         return functions[0]
+
+
+def real_arguments_as_floats(probes: Sequence[tuple[Any, ...]]) -> tuple[tuple[Any, ...], ...]:
+    """The probes with every argument that is a real number in one probe a real number in all.
+
+    A student's function gets an int only for an argument that is whole in every probe (a count,
+    a label). Where some probe gives a fraction or a vector, a whole value of that argument in
+    another probe (0 written as 0, or `sp.Rational(0)`, which SymPy makes an Integer) becomes a
+    float, as a NumPy programmer would pass it: `w0 = 0` would break `w += …` on `np.asarray(w0)`.
+    """
+    width = max((len(args) for args in probes), default=0)
+    real = [any(i < len(args) and _real(args[i]) for args in probes) for i in range(width)]
+    return tuple(
+        tuple(sp.Float(a, 30) if real[i] and _whole(a) else a for i, a in enumerate(args))
+        for args in probes
+    )
+
+
+def _whole(arg: Any) -> bool:
+    return isinstance(arg, int | np.integer | sp.Integer) and not isinstance(arg, bool | np.bool_)
+
+
+def _real(arg: Any) -> bool:
+    """A number that is no whole one, or a vector: the argument it stands for takes real numbers."""
+    if isinstance(arg, sp.MatrixBase | np.ndarray | list | tuple | float | np.floating):
+        return True
+    return isinstance(arg, sp.Expr) and bool(arg.is_number) and not _whole(arg)
 
 
 def _signature(arg: Any) -> Any:
