@@ -86,6 +86,13 @@ def missing_texts(ex: Exercise, texts: dict[str, Any]) -> list[str]:
             wanted.append(
                 (f"mistakes.{mistake}", own or feedback.messages()["mistakes"].get(mistake))
             )
+            named = texts.get("mistake_names", {}).get(mistake)
+            wanted.append(
+                (
+                    f"mistake_names.{mistake}",
+                    named or feedback.messages()["mistake_names"].get(mistake),
+                )
+            )
     missing = []
     for key, text in dict(wanted).items():
         langs = [
