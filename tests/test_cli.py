@@ -246,6 +246,27 @@ def test_pages_written_at_once_to_one_path_all_land_whole(tmp_path: Path) -> Non
     assert [p.name for p in target.parent.iterdir()] == ["minima.html"]
 
 
+def test_a_functions_mistake_is_shown_on_a_probe_where_it_differs_from_the_reference() -> None:
+    """Momentum forgotten gives the reference on the first probe (v0 = 0): its line shows the
+    second probe, where it differs, with the reference's result there, computed here by hand."""
+    text = run("answers", "momentum", "--exercises", str(ROOT / "docs" / "examples"), "--mistakes")
+    assert text.returncode == 0, text.stderr
+    line = next(
+        ln for ln in text.stdout.splitlines() if ln.split()[:1] == ["no_momentum"] and "probe" in ln
+    )
+    found = re.search(
+        r"probe (\d+): momentum_step\(\(w \+ 1\)\*\*2, ([-\d.]+), ([-\d.]+), "
+        r"([-\d.]+), ([-\d.]+)\), the reference ([-\d.]+), ([-\d.]+)\)$",
+        line,
+    )
+    assert found, line
+    w, v, eta, mu = (float(found[k]) for k in range(2, 6))
+    grad = 2 * (w + 1)
+    v_new = mu * v + grad
+    assert (float(found[6]), float(found[7])) == pytest.approx((w - eta * v_new, v_new), rel=1e-3)
+    assert line.split()[1:3] == [f"{w - eta * grad:.4g},", f"{grad:.4g}"]
+
+
 def test_the_readme_table_of_named_mistakes_is_the_specs() -> None:
     from autograder.reports.key import mistakes_markdown
 

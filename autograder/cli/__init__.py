@@ -280,8 +280,7 @@ def _answer_key(args: argparse.Namespace) -> int:
             if args.mistakes:
                 for mistake, targets in mistakes(ref.qid, variant):
                     shown = " | ".join(describe_target(ref, t) for t in targets)
-                    where = "  (first probe)" if q.kind is Kind.FUNCTION else ""
-                    print(f"  {'':<4}{mistake:<32} {shown}{where}")
+                    print(f"  {'':<4}{mistake:<32} {shown}")
             elif q.mistakes:
                 print(f"  {'':<20} mistakes: {', '.join(q.mistakes)}")
         print()

@@ -187,11 +187,23 @@ def _shown(ref: Reference, t: Target) -> Any:
 
 
 def describe_target(ref: Reference, t: Target, digits: int = 4) -> str:
-    """A mistake's answer in one line: for a function, its result on the grader's first probe."""
-    if ref.question.kind is Kind.FUNCTION:
-        outputs = t.value[0] if isinstance(t.value[0], tuple) else (t.value[0],)
-        return ", ".join(short(o, digits) for o in outputs)
-    return short(t, digits)
+    """A mistake's answer in one line: for a function, its result on the first of the grader's
+    probes where it differs from the reference's (the first probe where it differs nowhere)."""
+    if ref.question.kind is not Kind.FUNCTION:
+        return short(t, digits)
+
+    def line(outputs: Any, shown: int) -> str:
+        return ", ".join(
+            short(o, shown) for o in (outputs if isinstance(outputs, tuple) else (outputs,))
+        )
+
+    pairs = list(zip(t.value, ref.value, strict=False))
+    k = next((i for i, (got, want) in enumerate(pairs) if line(got, 8) != line(want, 8)), 0)
+    args = ", ".join(short(_arg(a), digits) for a in ref.probes[k])
+    given = f"probe {k + 1}: {ref.question.name}({args})"
+    if k:  # the reference's line shows the first probe only
+        given += f", the reference {line(ref.value[k], digits)}"
+    return f"{line(t.value[k], digits)}  ({given})"
 
 
 def mistakes_markdown() -> str:
