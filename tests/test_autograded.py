@@ -13,6 +13,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from committed import notebook
 
 from autograder.classroom.jobs import spec_cells
 from autograder.classroom.late import lateness, seconds_late
@@ -237,7 +238,7 @@ def test_a_released_solution_cell_is_what_nbgraders_release_gives_students() -> 
     """What an autograded notebook restores of a solution cell (a written answer's included) is
     the source nbgrader's generate_assignment released, never the model answer."""
     for assignment in ASSIGNMENTS:
-        released = nbformat.read(ROOT / "release" / "de" / f"{assignment}.ipynb", as_version=4)
+        released = nbformat.read(notebook("release", assignment), as_version=4)
         source = {grade_id(c): c.source for c in released.cells}
         solutions = [c for c in spec_cells(assignment, "de") if c.nbgrader.get("solution")]
         assert solutions, assignment

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from committed import notebook
 from forms import PRELUDE, Form, answer_in_form, forms_of, snippet
 
 from autograder import grade_answer
@@ -77,7 +78,7 @@ def form_notebooks(assignment: str) -> list[dict[str, str]]:
 def graded_forms(tmp_path_factory: pytest.TempPathFactory, under_test: list[str]) -> dict[str, Any]:
     course = tmp_path_factory.mktemp("forms")
     for assignment in under_test:
-        released = ROOT / "release" / "de" / f"{assignment}.ipynb"
+        released = notebook("release", assignment)
         for k, cells in enumerate(form_notebooks(assignment)):
             submit(course, f"form{k:02d}", assignment, answered(released, cells), WHEN)
     out = course / "results.json"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from committed import notebook
 from nbgrader.api import Gradebook
 
 from autograder import demo, grade_answer
@@ -69,7 +70,7 @@ def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str
 
 
 def released(assignment: str) -> Path:
-    return ROOT / "release" / "de" / f"{assignment}.ipynb"
+    return notebook("release", assignment)
 
 
 def value_students(assignment: str) -> dict[str, dict[str, tuple[str, Any]]]:
