@@ -126,3 +126,30 @@ def test_the_self_check_reports_form_only(texts: dict[str, Any], tmp_path: Path)
         lines == [f"{name}: form OK (whether it is right is shown by the grading)."]
         for name, lines in self_check(tmp_path / "answered.ipynb").items()
     )
+
+
+@pytest.mark.parametrize(
+    ("template", "shown"),
+    [
+        ("$c = {c}$", "$c = [1, 10.5]$"),
+        ("$c_1 = {c[0]}$, $c_2 = {c[1]}$", "$c_1 = 1$, $c_2 = 10.5$"),
+        ("{m[1][0]} in {m}", "3 in [[1, 2], [3, 4]]"),
+        ("{d[a]} of {d}", "2 of {'a': 2}"),
+        ("η = {eta}, {label}", "η = 0.1, 'relu'"),
+        ("w_{{{steps}}}", "w_{3}"),
+    ],
+)
+def test_a_parameter_and_its_entries_are_written_into_a_text_as_a_reader_expects(
+    template: str, shown: str
+) -> None:
+    """A list is written whole and entry by entry (`{c[0]}` its first entry, not a character);
+    decimal strings as the lecture writes them, a word as Python text, doubled braces single."""
+    parameters = {
+        "c": [1, "10.5"],
+        "m": [[1, 2], [3, 4]],
+        "d": {"a": "2"},
+        "eta": "0.1",
+        "label": "relu",
+        "steps": 3,
+    }
+    assert notebooks.fill(template, parameters) == shown

@@ -66,8 +66,27 @@ def grade_cell(q: Question) -> str:
 
 def fill(template: str, parameters: Mapping[str, Any]) -> str:
     """A text or code template with the variant's parameters written in as a reader expects them."""
-    shown = {k: _show(v) for k, v in parameters.items() if not isinstance(v, Published)}
+    shown = {k: _Shown(v) for k, v in parameters.items() if not isinstance(v, Published)}
     return template.format_map(shown)
+
+
+class _Shown(str):
+    """A parameter as written into a text, its entries written the same way: `{c}` is the list
+    `[1, 10]` and `{c[0]}` its first entry, `1` (not the first character of the text)."""
+
+    entries: Any
+
+    def __new__(cls, value: Any) -> _Shown:
+        self = super().__new__(cls, _show(value))
+        self.entries = value
+        return self
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(self.entries, dict) and isinstance(key, str):
+            return _Shown(self.entries[key])
+        if isinstance(self.entries, list | tuple) and isinstance(key, int):
+            return _Shown(self.entries[key])
+        return super().__getitem__(key)
 
 
 def _show(value: Any) -> str:
