@@ -119,7 +119,7 @@ def test_the_self_check_reports_form_only(texts: dict[str, Any], tmp_path: Path)
     assert set(report) == {
         q.partition(".")[2] for q in question_ids() if q.startswith("attention_step.")
     }
-    assert all("not defined yet" in lines[0] for lines in report.values())
+    assert all("no answer yet" in lines[0] for lines in report.values())
     answered = nbformat.read(done.solution, as_version=4)
     nbformat.write(answered, tmp_path / "answered.ipynb")
     assert all(

@@ -142,6 +142,7 @@ def mark(
         errors.append(feedback.message("submission", "invalid_data", lang, count=run.invalid))
     solution_cells = {i for i, c in enumerate(job.cells) if c.question is not None}
     for index, error in sorted(run.cell_errors.items()):
+        # nbgrader's default stub, in notebooks released with it: an unanswered question, not a fault
         if index in solution_cells and error.startswith("NotImplementedError"):
             continue
         errors.append(_cell_problem(job, index, error, lang, limits))

@@ -16,13 +16,14 @@ import nbformat
 
 from autograder.derivation import store
 from autograder.model.errors import UserError
-from autograder.release.notebooks import instructor_notebook
+from autograder.release.notebooks import CODE_STUBS, instructor_notebook
 
 CONFIG = """\
 # nbgrader configuration of a course made by `autograder release`.
 c = get_config()
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = {root!r}
+c.ClearSolutions.code_stub = {code_stub!r}
 """
 
 
@@ -57,12 +58,15 @@ def nbgrader_api(course: Path, db_url: str | None = None) -> Any:
     config_file = course / "nbgrader_config.py"
     if not config_file.exists():
         config_file.write_text(
-            CONFIG.format(course_id=course.resolve().name, root=str(course.resolve()))
+            CONFIG.format(
+                course_id=course.resolve().name, root=str(course.resolve()), code_stub=CODE_STUBS
+            )
         )
     nbgrader_commands_on_path()
     config = Config()
     config.CourseDirectory.root = str(course.resolve())
     config.CourseDirectory.course_id = course.resolve().name
+    config.ClearSolutions.code_stub = CODE_STUBS
     if db_url:
         config.CourseDirectory.db_url = db_url
     return NbGraderAPI(config=config)

@@ -55,41 +55,41 @@ def _fits(shape, expected):
 
 
 def check(name, kind, shape=None, args=None, options=None):
-    """Whether the answer named `name` has the form asked for: never whether it is right."""
+    """Says whether the answer named `name` has the form asked for, never whether it is right;
+    returns nothing, so that the cell shows the line it printed and no value beneath it."""
     namespace = globals()
     if name not in namespace or namespace[name] is None:
         _say("missing", name=name)
-        return False
+        return
     value = namespace[name]
     try:
         if kind == "function":
             ok = callable(value) and _takes(value, len(args))
             if not ok:
                 _say("not_function", name=name, args=", ".join(args))
-                return False
+                return
         elif kind == "expression":
             if not isinstance(value, str) and type(value).__module__.split(".")[0] != "sympy":
                 _say("not_formula", name=name)
-                return False
+                return
         elif kind == "choice":
             if not isinstance(value, str | int | tuple | list):
                 _say("not_option", name=name)
-                return False
+                return
         elif kind == "table":
             rows = value.to_numpy() if hasattr(value, "to_numpy") else value
             if not _fits(np.shape(_array(rows)), shape):
                 _say("shape", name=name, expected=tuple(shape), got=np.shape(rows))
-                return False
+                return
         else:
             array = _array(value)
             if not _fits(array.shape, shape):
                 _say("shape", name=name, expected=tuple(shape), got=array.shape)
-                return False
+                return
     except (TypeError, ValueError) as problem:
         _say("not_numbers", name=name, problem=problem)
-        return False
+        return
     _say("form_ok", name=name)
-    return True
 
 
 def _takes(function, count):

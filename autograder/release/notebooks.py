@@ -248,8 +248,12 @@ def without_hidden_tests(source: str) -> str:
     return "\n".join(kept).rstrip()
 
 
-# nbgrader's stubs for a solution as its ClearSolutions writes them by default
-CODE_STUB, TEXT_STUB = "# YOUR CODE HERE\nraise NotImplementedError()", "YOUR ANSWER HERE"
+# the stubs nbgrader's ClearSolutions writes for a solution (every course configures the code stub,
+# CODE_STUBS, its option by the kernel's language): a comment only, not nbgrader's default `raise NotImplementedError()`, which
+# stops a student's "Run All" at the first unanswered question; so every question's check runs
+# and says in one line that its answer is missing
+CODE_STUB, TEXT_STUB = "# YOUR CODE HERE", "YOUR ANSWER HERE"
+CODE_STUBS = {"python": CODE_STUB}
 
 
 def without_solution(source: str, cell_type: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import nbformat
 
 from autograder.derivation.variants import draw
-from autograder.release.notebooks import instructor_notebook
+from autograder.release.notebooks import CODE_STUBS, instructor_notebook
 
 
 class Pipeline:
@@ -38,6 +38,7 @@ class Pipeline:
         if config_file.exists():
             config.merge(PyFileConfigLoader(config_file.name, str(course)).load_config())
         config.CourseDirectory.root = str(course.resolve())
+        config.ClearSolutions.code_stub = CODE_STUBS  # a course made before it was configured too
         coursedir = CourseDirectory(config=config)
         self.converter = GenerateAssignment(coursedir=coursedir, config=config)
         self.exporter = NotebookExporter(parent=self.converter, config=self.converter.config)
