@@ -1,9 +1,11 @@
-"""A teacher's side in a real browser: a Jupyter server with nbgrader's formgrader over a course,
-and Debian's headless Chromium driven by Selenium (the installed browser, never a download).
+"""Both sides in a real browser: a Jupyter server with nbgrader's formgrader over a course (the
+teacher's), JupyterLab over a folder of released notebooks (the student's), and Debian's headless
+Chromium driven by Selenium (the installed browser, never a download).
 
 A test module takes the fixtures with `pytest_plugins = ("browser",)` and gives a `course`
 fixture (an nbgrader course directory): `formgrader` serves it, `chromium` is the browser and
-`teacher` drives formgrader's pages in it. Without chromium and chromedriver the tests skip,
+`teacher` drives formgrader's pages in it; `running_jupyterlab` and `lab_chromium` are the
+student's. Without chromium and chromedriver the tests skip,
 saying how to install them; in CI (`CI=true`) they fail instead.
 """
 
@@ -122,17 +124,68 @@ def running_formgrader(course: Path, home: Path) -> Iterator[Formgrader]:
     Jupyter setup is read or written; nbgrader reads the course's `nbgrader_config.py` from the
     server's working directory, the course itself.
     """
+    options = ["--ServerApp.jpserver_extensions", "nbgrader.server_extensions.formgrader=True"]
+    for name in UNNEEDED:
+        options += ["--ServerApp.jpserver_extensions", f"{name}=False"]
+    with running_server("jupyter_server", course, home, options) as (url, token, log):
+        server = Formgrader(url, token, course, log)
+        yield server
+
+
+@dataclass(frozen=True)
+class JupyterLab:
+    """A running JupyterLab: where it answers, its token, the folder it serves and its log."""
+
+    url: str
+    token: str
+    folder: Path
+    log: Path
+
+    def notebook(self, name: str) -> str:
+        """The address that opens a notebook of the folder in JupyterLab, logged in by the token."""
+        return f"{self.url}/lab/tree/{name}?token={self.token}"
+
+
+@contextlib.contextmanager
+def running_jupyterlab(folder: Path, home: Path) -> Iterator[JupyterLab]:
+    """JupyterLab on 127.0.0.1 over `folder`, as a student starts it (the environment's extensions,
+    nbgrader's among them), with its home and settings under `home`; no news or update check asks
+    the internet."""
+    # asked once whether to fetch Jupyter's news, a student answers; here the settings answer no
+    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    options = [
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.user_settings_dir={home / 'settings'}",
+        f"--LabApp.workspaces_dir={home / 'workspaces'}",
+    ]
+    with running_server("jupyterlab", folder, home, options, ready="lab") as (url, token, log):
+        yield JupyterLab(url, token, folder, log)
+
+
+@contextlib.contextmanager
+def running_server(
+    module: str,
+    root: Path,
+    home: Path,
+    options: list[str],
+    ready: str = "formgrader/api/assignments",
+) -> Iterator[tuple[str, str, Path]]:
+    """A Jupyter server application (`python -m MODULE`) on 127.0.0.1 over `root`, in a session of
+    its own, yielding its address, token and log once the page `ready` answers."""
     for folder in ("config", "data", "runtime", "exchange"):
         (home / folder).mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(16)
     log = home / "jupyter.log"
     for _ in range(ATTEMPTS):
         port = free_port()
-        server = start_server(course, home, port, token, log)
+        url = f"http://127.0.0.1:{port}"
+        server = start_server(module, root, home, port, token, log, options)
         try:
-            running = Formgrader(f"http://127.0.0.1:{port}", token, course, log)
-            if answered_in_time(server, running):
-                yield running
+            if answered_in_time(server, f"{url}/{ready}?token={token}", log):
+                yield url, token, log
                 return
             if PORT_TAKEN not in log.read_text():
                 raise RuntimeError(f"the Jupyter server ended:\n{log.read_text()}")
@@ -142,7 +195,7 @@ def running_formgrader(course: Path, home: Path) -> Iterator[Formgrader]:
 
 
 def start_server(
-    course: Path, home: Path, port: int, token: str, log: Path
+    module: str, root: Path, home: Path, port: int, token: str, log: Path, options: list[str]
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -154,24 +207,21 @@ def start_server(
     command = [
         sys.executable,
         "-m",
-        "jupyter_server",
+        module,
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         "--ServerApp.open_browser=False",
         "--ServerApp.allow_root=True",
-        f"--ServerApp.root_dir={course}",
+        f"--ServerApp.root_dir={root}",
         f"--IdentityProvider.token={token}",
         f"--Exchange.root={home / 'exchange'}",  # nbgrader's default is a system folder
-        "--ServerApp.jpserver_extensions",
-        "nbgrader.server_extensions.formgrader=True",
+        *options,
     ]
-    for name in UNNEEDED:
-        command += ["--ServerApp.jpserver_extensions", f"{name}=False"]
     with log.open("wb") as out:
         return subprocess.Popen(
             command,
-            cwd=course,
+            cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -181,16 +231,14 @@ def start_server(
         )
 
 
-def answered_in_time(server: subprocess.Popen[bytes], running: Formgrader) -> bool:
-    """True once formgrader answers; False if the server ended first; an error after WAIT."""
+def answered_in_time(server: subprocess.Popen[bytes], page: str, log: Path) -> bool:
+    """True once the page answers; False if the server ended first; an error after WAIT."""
     deadline = time.monotonic() + WAIT
-    while not answers(running.page("api/assignments")):
+    while not answers(page):
         if server.poll() is not None:
             return False
         if time.monotonic() > deadline:
-            raise RuntimeError(
-                f"the Jupyter server did not answer in time:\n{running.log.read_text()}"
-            )
+            raise RuntimeError(f"the Jupyter server did not answer in time:\n{log.read_text()}")
         time.sleep(0.1)  # polling for the port to answer, not a wait for something to happen
     return True
 
@@ -237,6 +285,23 @@ def no_download(*args: object, **kwargs: object) -> dict[str, str]:
 
 @pytest.fixture
 def chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[webdriver.Chrome]:
+    """Headless Chromium for formgrader's pages: the MathJax stand-in on every page."""
+    with headless_chromium(tmp_path, monkeypatch) as driver:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": MATHJAX})
+        yield driver
+
+
+@pytest.fixture
+def lab_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[webdriver.Chrome]:
+    """Headless Chromium for JupyterLab, which brings its own MathJax."""
+    with headless_chromium(tmp_path, monkeypatch) as driver:
+        yield driver
+
+
+@contextlib.contextmanager
+def headless_chromium(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[webdriver.Chrome]:
     """Headless Chromium, 1280×900, with a profile of its own; Debian's binaries, named explicitly."""
     require_browser()
     # given both paths Selenium never starts its manager; should that change, this says so
@@ -261,7 +326,6 @@ def chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[webdri
     )
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(WAIT)
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": MATHJAX})
     try:
         yield driver
     finally:
