@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from test_grader import ROOT, WHEN, released, run_cli
 
 from autograder import demo
-from autograder.classroom.titles import task_title
+from autograder.classroom.titles import plain_text, task_title
 from autograder.derivation.references import exercise, reference
 from autograder.judging import feedback
 from autograder.judging.read_back import read_back
@@ -87,6 +87,20 @@ def test_every_question_has_a_title_in_plain_text(lang: str) -> None:
             assert title != q.name and 15 < len(title) <= 162, (ex.name, q.name, title)
             prose = re.sub(r"`[^`]*`", "", title)  # code spans stay as the notebook has them
             assert not re.search(r"[{}$\\]|\*\*", prose), (ex.name, q.name, title)
+
+
+@pytest.mark.parametrize(
+    ("latex", "plain"),
+    [
+        (r"$\hat m_t = \frac{m_t}{1 - \beta_1^t}$", "m̂_t = m_t/(1 - β₁^t)"),
+        (r"$\frac{a + b}{c}$", "(a + b)/c"),
+        (r"$\frac{\partial L}{\partial z}$", "∂ L/∂ z"),
+        (r"$\frac{-x}{2}$ und $\tfrac12$", "-x/2 und 1/2"),
+        (r"$w_1^2$ und `w_1**2`", "w₁² und `w_1**2`"),
+    ],
+)
+def test_a_formula_in_a_title_reads_as_it_is_meant(latex: str, plain: str) -> None:
+    assert plain_text(latex) == plain
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 from autograder.judging import feedback
 
@@ -29,13 +30,13 @@ def task_title(assignment: str, name: str, lang: str) -> str:
     sentences = re.split(r"(?<=[.?!])\s", text.strip())
     asking = [i for i, s in enumerate(sentences) if f"`{name}`" in s or f"def {name}(" in s]
     if not asking or "- a)" in text:  # a choice: its question comes first, its options after
-        return _cut(_plain(sentences[0]))
+        return _cut(plain_text(sentences[0]))
     at = asking[0]
     # "Weise sie `x` als Zahl zu." says only how; the sentence before it says what
     said = (
         sentences[at - 1 : at + 1] if at and len(sentences[at]) < SHORT else sentences[at : at + 1]
     )
-    return _cut(_plain(" ".join(said)))
+    return _cut(plain_text(" ".join(said)))
 
 
 class _Elided(dict[str, str]):
@@ -51,19 +52,38 @@ _DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _POWERS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """Markdown and LaTeX as plain text; code spans kept as they are."""
-    from pylatexenc.latex2text import LatexNodes2Text
-
     code = _CODE.findall(text)
     text = _CODE.sub("\x00", text).replace("**", "")
     text = _SHORT_FRACTION.sub(r"\\frac{\1}{\2}", text)
-    plain = LatexNodes2Text(math_mode="text").latex_to_text(text)
+    plain = _latex_to_text().latex_to_text(text)
     plain = re.sub(r"_(\d)\b", lambda m: m[1].translate(_DIGITS), plain)
     plain = re.sub(r"\^(\d)\b", lambda m: m[1].translate(_POWERS), plain)
     for span in code:
         plain = plain.replace("\x00", span, 1)
     return " ".join(plain.replace(ELIDED + ".", "…").replace(ELIDED, "…").split())
+
+
+@cache
+def _latex_to_text() -> Any:
+    """pylatexenc's converter, with a fraction written so that it reads as it is meant."""
+    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
+    context = get_default_latex_context_db()
+    fraction = MacroTextSpec("frac", simplify_repl=_fraction)
+    context.add_context_category("fractions", prepend=True, macros=[fraction])
+    return LatexNodes2Text(latex_context=context, math_mode="text")
+
+
+def _fraction(node: Any, l2tobj: Any) -> str:
+    """A numerator or denominator of more than one term in parentheses: m_t/(1 - β₁^t), not
+    m_t/1 - β₁^t; pylatexenc passes its converter by the name `l2tobj`."""
+    parts = [l2tobj.nodelist_to_text([arg]).strip() for arg in node.nodeargd.argnlist if arg]
+    return "/".join(f"({part})" if _OPERATOR.search(part) else part for part in parts)
+
+
+_OPERATOR = re.compile(r"\S\s*[-+−]\s*\S")
 
 
 def _cut(text: str) -> str:
