@@ -49,6 +49,10 @@ def test_a_new_exercise_in_a_folder_of_its_own_lints_releases_and_grades(tmp_pat
     given = ("--exercises", str(folder))
     checked = run_cli("lint", "momentum", *given)
     assert (checked.returncode, checked.stdout.splitlines()[0]) == (0, "momentum: ok"), checked
+    # an "ok" says what it stands for: the skeleton has its independent check
+    assert "  ✓ the worked solution passes its hidden tests" in checked.stdout
+    assert "  ✓ the references agree with the spec's independent(p)" in checked.stdout
+    assert "note: no independent check" not in checked.stdout
     released = run_cli(
         "release", "momentum", "--course", str(course), "--lang", "en", "--out", str(out), *given
     )
@@ -106,3 +110,60 @@ def test_lint_of_an_unknown_exercise_says_which_there_are() -> None:
     checked = run_cli("lint", "nope")
     assert checked.returncode == 2
     assert "no assignment 'nope'; there are: loss_functions" in checked.stderr
+
+
+def _checks_cell_names() -> set[str]:
+    """The names the released notebook's checks cell defines for the student's kernel."""
+    import ast
+    import inspect
+
+    from autograder.release import notebook_checks
+
+    tree = ast.parse(inspect.getsource(notebook_checks))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id for t in targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).partition(".")[0] for a in node.names}
+    return {n for n in names if not n.startswith("_")}
+
+
+def test_a_question_cannot_take_a_name_the_notebook_or_the_sheet_uses() -> None:
+    from autograder.model.spec import NOTEBOOK_NAMES, SHEET_NAMES, Sheet, number, vector
+
+    assert _checks_cell_names() == NOTEBOOK_NAMES
+    assert {n for n in vars(Sheet) if not n.startswith("_")} == SHEET_NAMES
+    for name in [*NOTEBOOK_NAMES, *SHEET_NAMES, "_hidden", "class", "2w", "w-1", ""]:
+        with pytest.raises(ValueError, match=f"may not be named {name!r}"):
+            vector(name, 2)
+    assert number("w_1").name == "w_1"
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (('vector("w1", 2', 'vector("step", 2'), "ValueError: a question may not be named 'step'"),
+        (("def derive(", "def derive(("), "SyntaxError"),
+        (
+            ("import sympy as sp", "import sympy as sp\nimport no_such_module"),
+            "ModuleNotFoundError",
+        ),
+    ],
+)
+def test_a_spec_that_does_not_load_is_one_line_with_its_file(
+    tmp_path: Path, edit: tuple[str, str], said: str
+) -> None:
+    assert run_cli("new", "mine", "--exercises", str(tmp_path)).returncode == 0
+    spec = tmp_path / "mine.py"
+    assert edit[0] in spec.read_text()
+    spec.write_text(spec.read_text().replace(edit[0], edit[1], 1))
+    for command in ("answers", "lint", "release"):
+        shown = run_cli(command, "mine", "--exercises", str(tmp_path))
+        out = shown.stdout + shown.stderr
+        assert shown.returncode in (1, 2), out
+        assert f"{spec} does not load (line " in out and said in out, out
+        assert "Traceback" not in out

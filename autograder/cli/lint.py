@@ -36,6 +36,8 @@ def _lint(args: argparse.Namespace) -> int:
         print(f"{name}: {status}")
         for line in found.problems:
             print(f"  ✗ {line}")
+        for line in [] if found.problems else found.checked:
+            print(f"  ✓ {line}")
         for line in found.notes:
             print(f"  note: {line}")
         failed += bool(found.problems)

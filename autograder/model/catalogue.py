@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
@@ -133,6 +134,25 @@ class UnknownAssignment(UserError, KeyError):
         )
 
 
+class SpecDoesNotLoad(UserError, ImportError):
+    """A spec module that raises when it is imported: said with its file and line, not a traceback."""
+
+    def __init__(self, path: Path, problem: BaseException) -> None:
+        super().__init__(path, problem)
+        self.spec, self.problem = path, problem
+
+    def __str__(self) -> str:
+        lines = [
+            frame.lineno
+            for frame in traceback.extract_tb(self.problem.__traceback__)
+            if Path(frame.filename) == self.spec
+        ]
+        if isinstance(self.problem, SyntaxError) and self.problem.lineno:
+            lines.append(self.problem.lineno)
+        where = f" (line {lines[-1]})" if lines else ""
+        return f"{self.spec} does not load{where}: {type(self.problem).__name__}: {self.problem}"
+
+
 def spec_file(name: str) -> Path:
     """The spec module of assignment `name`; its texts are in the YAML file beside it."""
     try:
@@ -155,7 +175,10 @@ def spec_module(name: str) -> object:
     if str(path.parent) not in package.__path__:
         package.__path__.append(str(path.parent))
     importlib.invalidate_caches()  # a spec written since the folder was last looked at
-    return importlib.import_module(f"exercises.{name}")
+    try:
+        return importlib.import_module(f"exercises.{name}")
+    except Exception as problem:  # an author's spec: where it fails, as one line
+        raise SpecDoesNotLoad(path, problem) from problem
 
 
 def exercise(name: str) -> Exercise:

@@ -6,6 +6,7 @@ An exercise module in `exercises/` builds one `Exercise` from these pieces; noth
 from __future__ import annotations
 
 import copy
+import keyword
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,9 +60,37 @@ class Question:
     # also right: the trajectory that rounds every intermediate result to this many decimals
     rounding: int | None = None
 
+    def __post_init__(self) -> None:
+        problem = name_problem(self.name)
+        if problem:
+            raise ValueError(f"a question may not be named {self.name!r}: {problem}")
+
     @property
     def graded_by_teacher(self) -> bool:
         return self.kind is Kind.MANUAL
+
+
+# Names a question cannot take, since the student's answer under that name would replace them:
+# the worksheet's own methods (`r.step(...)` read back a question named `step` as the method), and
+# what the released notebook's checks cell defines, which the student's cells share a kernel with.
+SHEET_NAMES = frozenset({"step", "steps", "values"})
+NOTEBOOK_NAMES = frozenset(
+    {"np", "math", "MESSAGES", "check", "assert_close", "assert_in_halfspaces", "assert_option",
+     "assert_formula"}
+)  # fmt: skip
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be a question's name (the variable or function the student writes), or None."""
+    if not name.isidentifier() or keyword.iskeyword(name):
+        return "it must be a Python name, as the student assigns it (letters, digits and _)"
+    if name.startswith("_"):
+        return "names starting with _ are the notebook's own"
+    if name in SHEET_NAMES:
+        return f"the worksheet's r.{name} is a method of its own; choose another name"
+    if name in NOTEBOOK_NAMES:
+        return "the notebook's checks use that name; choose another name"
+    return None
 
 
 def number(name: str, **kw: Any) -> Question:

@@ -35,6 +35,8 @@ class Findings:
     assignment: str
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # what was checked, one line each: what an "ok" stands for
+    checked: list[str] = field(default_factory=list)
 
 
 def lint(assignment: str) -> Findings:
@@ -45,7 +47,7 @@ def lint(assignment: str) -> Findings:
     except (UserError, yaml.YAMLError) as problem:
         found.problems.append(str(problem))
         return found
-    except Exception as problem:  # the teacher's spec does not import: say where, not a traceback
+    except Exception as problem:  # the teacher's spec does not make an exercise: not a traceback
         found.problems.append(f"the spec does not load: {type(problem).__name__}: {problem}")
         return found
     found.problems += missing_texts(ex, texts)
@@ -59,7 +61,20 @@ def lint(assignment: str) -> Findings:
     independent = getattr(spec_module(assignment), "independent", None)
     if independent is None:
         found.notes.append("no independent check: an `independent(p)` in the spec compares it")
-    for numbers in [v for k, v in enumerate(variants) if v not in variants[:k]]:
+    distinct = [v for k, v in enumerate(variants) if v not in variants[:k]]
+    graded = ex.autograded
+    listed = sum(len(q.mistakes) for q in graded)
+    found.checked += [
+        f"texts of {len(ex.questions)} question(s) in {', '.join(feedback.LANGUAGES)}",
+        f"{listed} listed mistake(s) on {sum(bool(q.mistakes) for q in graded)} question(s), "
+        "each differing from the reference",
+        "the worked solution passes its hidden tests",
+        f"the seed's numbers and {len(distinct) - 1} drawn variant(s)"
+        + (", each well posed" if ex.well_posed is not None else ""),
+    ]
+    if independent is not None:
+        found.checked.append("the references agree with the spec's independent(p)")
+    for numbers in distinct:
         where = f"the variant {numbers}" if numbers else "the seed's numbers"
         try:
             found.problems += [f"{p} ({where})" for p in slips_that_are_right(ex, numbers)]
