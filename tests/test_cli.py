@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autograder.cli import main
@@ -265,6 +266,41 @@ def test_a_functions_mistake_is_shown_on_a_probe_where_it_differs_from_the_refer
     v_new = mu * v + grad
     assert (float(found[6]), float(found[7])) == pytest.approx((w - eta * v_new, v_new), rel=1e-3)
     assert line.split()[1:3] == [f"{w - eta * grad:.4g},", f"{grad:.4g}"]
+
+
+def test_two_mistakes_at_once_are_shown_on_a_probe_that_tells_them_from_each_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On momentum_step's first probe (v0 = 0) the sign slip alone and with momentum forgotten
+    give the same result: the pair's line shows a probe where the two differ."""
+    text = run("answers", "momentum", "--exercises", str(ROOT / "docs" / "examples"), "--mistakes")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.split("momentum_step", 1)[1].splitlines()[1:]
+    shown = {}
+    for ln in lines:
+        if not ln.startswith("      ") or "(probe" not in ln:
+            break
+        name, rest = ln.split(None, 1)
+        result, _, probe = rest.partition("  (probe ")
+        shown[name] = (result.strip(), int(probe.split(":")[0]))
+    single = {k: v for k, v in shown.items() if "+" not in k}
+    pairs = {k: v for k, v in shown.items() if "+" in k}
+    assert set(pairs) >= {"sign+no_momentum", "sign+updates_swapped"}, shown
+    for result, probe in pairs.values():
+        assert probe > 1  # the first probe tells none of them apart
+        for other, at in single.values():
+            assert (other, at) != (result, probe)
+    # the mistake alone on the same probe, by the API: another result
+    from autograder.derivation.references import mistake_targets
+    from autograder.judging.grading import named_pairs
+    from autograder.model.catalogue import FOLDERS_VARIABLE
+
+    monkeypatch.setenv(FOLDERS_VARIABLE, str(ROOT / "docs" / "examples"))
+    pair = dict(named_pairs("momentum.momentum_step"))["sign+no_momentum"]
+    singles = dict(mistake_targets("momentum.momentum_step"))
+    k = pairs["sign+no_momentum"][1] - 1
+    for alone in ("sign", "no_momentum"):
+        assert not np.allclose(np.ravel(pair.value[k]), np.ravel(singles[alone].value[k]))
 
 
 def test_the_readme_table_of_named_mistakes_is_the_specs() -> None:

@@ -278,8 +278,11 @@ def _answer_key(args: argparse.Namespace) -> int:
             ref = reference(f"{ex.name}.{q.name}", variants[name])
             print(f"  {q.name:<20} {q.kind.value:<13} {q.points:>3g} pt  {describe(ref)}")
             if args.mistakes:
-                for mistake, targets in mistakes(ref.qid, variant):
-                    shown = " | ".join(describe_target(ref, t) for t in targets)
+                found = mistakes(ref.qid, variant)
+                single = [t for mistake, targets in found if "+" not in mistake for t in targets]
+                for mistake, targets in found:
+                    besides = single if "+" in mistake else []
+                    shown = " | ".join(describe_target(ref, t, besides=besides) for t in targets)
                     print(f"  {'':<4}{mistake:<32} {shown}")
             elif q.mistakes:
                 print(f"  {'':<20} mistakes: {', '.join(q.mistakes)}")

@@ -6,7 +6,7 @@ for a question the teacher grades, its model answer and rubric.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -186,9 +186,13 @@ def _shown(ref: Reference, t: Target) -> Any:
     return plain(t.value)
 
 
-def describe_target(ref: Reference, t: Target, digits: int = 4) -> str:
+def describe_target(
+    ref: Reference, t: Target, digits: int = 4, besides: Sequence[Target] = ()
+) -> str:
     """A mistake's answer in one line: for a function, its result on the first of the grader's
-    probes where it differs from the reference's (the first probe where it differs nowhere)."""
+    probes where it differs from the reference's and from each of `besides` (for two mistakes at
+    once, the single ones: a probe that tells them apart); else the first where it differs from the
+    reference's (the first probe where it differs nowhere)."""
     if ref.question.kind is not Kind.FUNCTION:
         return short(t, digits)
 
@@ -197,8 +201,15 @@ def describe_target(ref: Reference, t: Target, digits: int = 4) -> str:
             short(o, shown) for o in (outputs if isinstance(outputs, tuple) else (outputs,))
         )
 
-    pairs = list(zip(t.value, ref.value, strict=False))
-    k = next((i for i, (got, want) in enumerate(pairs) if line(got, 8) != line(want, 8)), 0)
+    def differs(k: int, others: Sequence[Sequence[Any]]) -> bool:
+        got = line(t.value[k], 8)
+        return all(k < len(o) and got != line(o[k], 8) for o in others)
+
+    probes = range(min(len(t.value), len(ref.value)))
+    others = [ref.value, *(o.value for o in besides)]
+    k = next((i for i in probes if differs(i, others)), None)
+    if k is None:
+        k = next((i for i in probes if differs(i, [ref.value])), 0)
     args = ", ".join(short(_arg(a), digits) for a in ref.probes[k])
     given = f"probe {k + 1}: {ref.question.name}({args})"
     if k:  # the reference's line shows the first probe only
