@@ -167,3 +167,19 @@ def test_a_spec_that_does_not_load_is_one_line_with_its_file(
         assert shown.returncode in (1, 2), out
         assert f"{spec} does not load (line " in out and said in out, out
         assert "Traceback" not in out
+
+
+def test_lint_says_how_to_start_a_sum_that_may_be_a_vector(tmp_path: Path) -> None:
+    """SymPy's 0 + Matrix raises a TypeError that names no fix: lint names one."""
+    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    for suffix in (".py", ".yaml"):
+        text = (examples / f"adagrad{suffix}").read_text(encoding="utf-8")
+        if suffix == ".py":
+            assert "here, G, iterates, squares = p.w0, sp.zeros(2, 1), [], []" in text
+            text = text.replace("p.w0, sp.zeros(2, 1), [], []", "p.w0, 0, [], []")
+        (tmp_path / f"adagrad{suffix}").write_text(text, encoding="utf-8")
+    checked = run_cli("lint", "adagrad", "--exercises", str(tmp_path))
+    assert checked.returncode == 1
+    assert "the seed's numbers: TypeError: unsupported operand" in checked.stdout
+    assert "as 0 * w, the zero of w's shape, or sp.zeros(n, 1)" in checked.stdout
+    assert "Traceback" not in checked.stdout + checked.stderr

@@ -85,8 +85,19 @@ def lint(assignment: str) -> Findings:
                     f"{p} ({where})" for p in disagreements(ex, numbers, independent)
                 ]
         except Exception as problem:  # a derivation that fails: the exercise's fault, said so
-            found.problems.append(f"{where}: {type(problem).__name__}: {problem}")
+            found.problems.append(f"{where}: {type(problem).__name__}: {problem}{_hint(problem)}")
     return found
+
+
+def _hint(problem: Exception) -> str:
+    """What to write instead, for a derivation's failure that SymPy's message does not explain."""
+    said = str(problem)
+    if isinstance(problem, TypeError) and "Matrix" in said and "operand" in said:
+        return (
+            " (SymPy adds no number to a matrix: start a sum or a velocity that may be a vector as"
+            " 0 * w, the zero of w's shape, or sp.zeros(n, 1))"
+        )
+    return ""
 
 
 def missing_texts(ex: Exercise, texts: dict[str, Any]) -> list[str]:
