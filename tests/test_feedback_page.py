@@ -15,6 +15,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+import sympy as sp
 from selenium.webdriver.common.by import By
 from test_grader import ROOT, WHEN, released, run_cli
 
@@ -25,6 +26,8 @@ from autograder.judging import feedback
 from autograder.judging.read_back import read_back
 from autograder.judging.verdict import Outputs
 from autograder.model.catalogue import exercises
+from autograder.model.spec import exact
+from autograder.model.values import Gradient
 from autograder.release.notebooks import BEGIN_HIDDEN, END_HIDDEN
 from autograder.samples import answered, submit
 
@@ -97,6 +100,8 @@ def test_every_question_has_a_title_in_plain_text(lang: str) -> None:
         (r"$\frac{\partial L}{\partial z}$", "∂ L/∂ z"),
         (r"$\frac{-x}{2}$ und $\tfrac12$", "-x/2 und 1/2"),
         (r"$w_1^2$ und `w_1**2`", "w₁² und `w_1**2`"),
+        (r"$g_t = f'(w_{t-1})$, $m_{t} = \beta_1 m_{t-1}$", "g_t = f'(w_(t-1)), m_t = β₁ m_(t-1)"),
+        (r"$x^{n+1}$ und $w_{10}$", "x^(n+1) und w_10"),
     ],
 )
 def test_a_formula_in_a_title_reads_as_it_is_meant(latex: str, plain: str) -> None:
@@ -123,6 +128,11 @@ def test_a_formula_in_a_title_reads_as_it_is_meant(latex: str, plain: str) -> No
         (Outputs((("result", (0.5, 2.0)),)), [(0.25,)], "(0.25) → (0.5, 2)"),
         (Outputs((("raised", "ZeroDivisionError: x"),)), [(2,)], "(2) → ZeroDivisionError: x"),
         (Outputs(()), [(2,)], "…"),
+        (
+            Outputs((("result", [0.0, 1.5]),)),
+            [(Gradient("(w - 3)**2", ("w",)), exact("0.0"), sp.Rational(1, 4), 1)],
+            "(∇((w - 3)**2), 0, 0.25, 1) → [0, 1.5]",
+        ),
         (np.arange(1000.0), (), None),
     ],
 )

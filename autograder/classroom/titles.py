@@ -48,6 +48,7 @@ class _Elided(dict[str, str]):
 
 ELIDED = "ELIDED"
 _CODE = re.compile(r"`[^`]*`")
+_GROUP = re.compile(r"([_^])\{([^{}]*)\}")
 _DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _POWERS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -57,6 +58,8 @@ def plain_text(text: str) -> str:
     code = _CODE.findall(text)
     text = _CODE.sub("\x00", text).replace("**", "")
     text = _SHORT_FRACTION.sub(r"\\frac{\1}{\2}", text)
+    # an index or power of more than one term keeps its group: w_(t-1), not w_t-1
+    text = _GROUP.sub(lambda m: f"{m[1]}{{({m[2]})}}" if _OPERATOR.search(m[2]) else m[0], text)
     plain = _latex_to_text().latex_to_text(text)
     plain = re.sub(r"_(\d)\b", lambda m: m[1].translate(_DIGITS), plain)
     plain = re.sub(r"\^(\d)\b", lambda m: m[1].translate(_POWERS), plain)

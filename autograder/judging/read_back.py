@@ -67,6 +67,9 @@ def _shown(value: Any) -> str:
         return (
             "{" + ", ".join(f"{_shown(k)}: {_shown(v)}" for k, v in list(value.items())[:20]) + "}"
         )
+    loss = getattr(value, "loss", None)
+    if isinstance(loss, str) and isinstance(getattr(value, "variables", None), tuple):
+        return f"∇({loss})"  # a gradient the grader hands in, by the loss it differentiates
     columns = getattr(value, "columns", None)
     if columns is not None:  # a table: its columns and first rows
         rows = [", ".join(_shown(x) for x in row) for row in value.itertuples(index=False)][:5]
