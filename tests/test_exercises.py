@@ -161,12 +161,15 @@ def test_a_spec_that_does_not_load_is_one_line_with_its_file(
     spec = tmp_path / "mine.py"
     assert edit[0] in spec.read_text()
     spec.write_text(spec.read_text().replace(edit[0], edit[1], 1))
+    course = tmp_path / "course"
     for command in ("answers", "lint", "release"):
-        shown = run_cli(command, "mine", "--exercises", str(tmp_path))
+        where = () if command == "lint" else ("--course", str(course))
+        shown = run_cli(command, "mine", "--exercises", str(tmp_path), *where)
         out = shown.stdout + shown.stderr
         assert shown.returncode in (1, 2), out
         assert f"{spec} does not load (line " in out and said in out, out
         assert "Traceback" not in out
+    assert not course.exists()  # the release stopped before it made the course
 
 
 def test_lint_says_how_to_start_a_sum_that_may_be_a_vector(tmp_path: Path) -> None:

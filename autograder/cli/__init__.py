@@ -335,11 +335,14 @@ def _count(value: object) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
+    from autograder.model.catalogue import exercise
     from autograder.release.assignments import (
         release,  # nbgrader is imported only when a release is made
     )
 
     names = args.assignments or list(ASSIGNMENTS)
+    for name in names:  # a spec that does not load stops the release before the course is touched
+        exercise(name)
     langs = list(LANGUAGES) if args.lang == "all" else [args.lang]
     if args.per_student:
         return _release_per_student(args, names, langs)
