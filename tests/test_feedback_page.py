@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from test_grader import ROOT, WHEN, released, run_cli
 
 from autograder import demo
-from autograder.classroom.titles import plain_text, task_title
+from autograder.classroom.titles import POINTS_BACK, plain_text, task_title
 from autograder.derivation.references import exercise, reference
 from autograder.judging import feedback
 from autograder.judging.read_back import read_back
@@ -89,6 +89,8 @@ def test_every_question_has_a_title_in_plain_text(lang: str) -> None:
             title = task_title(ex.name, q.name, lang)
             assert title != q.name and 15 < len(title) <= 162, (ex.name, q.name, title)
             prose = re.sub(r"`[^`]*`", "", title)  # code spans stay as the notebook has them
+            # "Weise ihn `x` … zu" points back: the sentence that says what it is comes first
+            assert not title.startswith(POINTS_BACK), (ex.name, q.name, title)
             assert not re.search(r"[{}$\\]|\*\*", prose), (ex.name, q.name, title)
 
 

@@ -13,6 +13,12 @@ from autograder.judging import feedback
 LONGEST = 160
 # a sentence that names the answer in fewer characters says how it is given, not what it is
 SHORT = 80
+# how the course's tasks begin a sentence that gives the answer a name and points back for what
+POINTS_BACK = tuple(
+    f"{verb} {pronoun} "
+    for verb, pronouns in (("Weise", "ihn sie es"), ("Assign", "it them"), ("Присвой", "его её их"))
+    for pronoun in pronouns.split()
+)
 _HEADER = re.compile(r"^\*\*[^*]*\*\*\s*(\([^)]*\)\.?)?\s*")
 _SHORT_FRACTION = re.compile(r"\\[td]?frac(\d)(\d)")
 
@@ -32,10 +38,10 @@ def task_title(assignment: str, name: str, lang: str) -> str:
     if not asking or "- a)" in text:  # a choice: its question comes first, its options after
         return _cut(plain_text(sentences[0]))
     at = asking[0]
-    # "Weise sie `x` als Zahl zu." says only how; the sentence before it says what
-    said = (
-        sentences[at - 1 : at + 1] if at and len(sentences[at]) < SHORT else sentences[at : at + 1]
-    )
+    # "Weise sie `x` als Zahl zu." says only how (and "ihn" points back): the sentence before it
+    # says what
+    how_only = len(sentences[at]) < SHORT or sentences[at].startswith(POINTS_BACK)
+    said = sentences[at - 1 : at + 1] if at and how_only else sentences[at : at + 1]
     return _cut(plain_text(" ".join(said)))
 
 
