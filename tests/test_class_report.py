@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import random
@@ -313,3 +314,56 @@ def test_a_course_with_nothing_handed_in_gets_a_clear_report(tmp_path: Path) -> 
     no_nan(page)
     (minima,) = json.loads((tmp_path / "stats.json").read_text(encoding="utf-8"))
     assert minima["submitted"] == 0 and minima["mean"] is None and minima["histogram"] == []
+
+
+# --- the plots -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "most", "whole"),
+    [(0, 20, 8, False), (0, 1, 5, True), (0, 7, 5, True), (0, 100, 5, False), (0, 0.5, 8, False),
+     (0, 97, 8, False), (0, 1000, 5, True), (3, 19, 8, False)],
+)  # fmt: skip
+def test_axis_ticks_are_round_and_cover_the_range(
+    low: float, high: float, most: int, whole: bool
+) -> None:
+    from autograder.reports.plots import ticks
+
+    found = ticks(low, high, most, whole)
+    steps = {round(b - a, 9) for a, b in itertools.pairwise(found)}
+    assert len(steps) == 1 and 2 <= len(found) <= most + 2, found
+    (step,) = steps
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    assert round(mantissa, 6) in (1, 2, 2.5, 5), found
+    assert found[0] >= low and found[0] - low < step and high - found[-1] < step, found
+    assert not whole or all(t == int(t) for t in found)
+
+
+def test_a_plot_is_svg_with_a_bar_per_value_and_its_labels_as_text() -> None:
+    import xml.etree.ElementTree as ET
+
+    from autograder.reports.plots import bar_count, facility_svg, histogram_svg, means_svg
+
+    names = ["a<b", "mse & mae", "x" * 30]
+    drawn = [
+        (histogram_svg([(0, 2, 1), (2, 4, 0), (4, 6, 3)], "Punkte", "Anzahl", "h"), 3),
+        (facility_svg(names, [0.5, None, 1.0], [False, True, False], "Quote (%)", "f"), 3),
+        (means_svg(names, [0.25, 0.0, 1.0], "Mittelwert (%)", "m"), 3),
+    ]
+    for svg, bars in drawn:
+        root = ET.fromstring(svg)  # well formed, the names escaped
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert bar_count(svg) == bars
+        texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        for rect in root.iter("{http://www.w3.org/2000/svg}rect"):
+            x, w = float(rect.get("x", 0)), float(rect.get("width", 0))
+            assert x >= 0 and w >= 0 and x + w <= float(root.get("width", 0))
+        if svg is not drawn[0][0]:
+            assert set(names) <= set(texts), texts
+    # the facility bars are in proportion: a half of the whole one, and none for no facility
+    widths = [
+        float(r.get("width", 0))
+        for r in ET.fromstring(drawn[1][0]).iter()
+        if r.tag.endswith("rect")
+    ]
+    assert widths[1] == 0 and widths[0] == pytest.approx(widths[2] / 2, abs=0.1)

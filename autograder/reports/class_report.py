@@ -273,7 +273,7 @@ def _figure(svg: str, alt: str) -> str:
 
 
 def _plain(escaped: str) -> str:
-    """A label for a plot: the text itself (matplotlib escapes it in the SVG)."""
+    """A label for a plot: the text itself (the plot escapes it in its SVG)."""
     return html.unescape(escaped)
 
 
