@@ -133,7 +133,8 @@ def _checks_cell_names() -> set[str]:
 
 
 def test_a_question_cannot_take_a_name_the_notebook_or_the_sheet_uses() -> None:
-    from autograder.model.spec import NOTEBOOK_NAMES, SHEET_NAMES, Sheet, number, vector
+    from autograder.model.names import NOTEBOOK_NAMES, SHEET_NAMES
+    from autograder.model.spec import Sheet, number, vector
 
     assert _checks_cell_names() == NOTEBOOK_NAMES
     assert {n for n in vars(Sheet) if not n.startswith("_")} == SHEET_NAMES

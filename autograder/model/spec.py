@@ -5,17 +5,18 @@ An exercise module in `exercises/` builds one `Exercise` from these pieces; noth
 
 from __future__ import annotations
 
-import copy
-import keyword
-import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 from types import SimpleNamespace
 from typing import Any
 
 import sympy as sp
+
+from autograder.model.names import name_problem
+from autograder.model.ranges import Between as Between
+from autograder.model.ranges import OneOf as OneOf
+from autograder.model.ranges import Range as Range
 
 
 class Kind(StrEnum):
@@ -68,29 +69,6 @@ class Question:
     @property
     def graded_by_teacher(self) -> bool:
         return self.kind is Kind.MANUAL
-
-
-# Names a question cannot take, since the student's answer under that name would replace them:
-# the worksheet's own methods (`r.step(...)` read back a question named `step` as the method), and
-# what the released notebook's checks cell defines, which the student's cells share a kernel with.
-SHEET_NAMES = frozenset({"step", "steps", "values"})
-NOTEBOOK_NAMES = frozenset(
-    {"np", "math", "MESSAGES", "check", "assert_close", "assert_in_halfspaces", "assert_option",
-     "assert_formula"}
-)  # fmt: skip
-
-
-def name_problem(name: str) -> str | None:
-    """Why `name` cannot be a question's name (the variable or function the student writes), or None."""
-    if not name.isidentifier() or keyword.iskeyword(name):
-        return "it must be a Python name, as the student assigns it (letters, digits and _)"
-    if name.startswith("_"):
-        return "names starting with _ are the notebook's own"
-    if name in SHEET_NAMES:
-        return f"the worksheet's r.{name} is a method of its own; choose another name"
-    if name in NOTEBOOK_NAMES:
-        return "the notebook's checks use that name; choose another name"
-    return None
 
 
 def number(name: str, **kw: Any) -> Question:
@@ -293,64 +271,6 @@ class Sheet:
 
 
 Derivation = Callable[[SimpleNamespace, Slip, Sheet], None]
-
-
-@dataclass(frozen=True)
-class Between:
-    """The values low, low + step, …, high of one parameter (or of each entry of a list parameter),
-    except those in `avoid`. Written as in a spec: ints, or decimal strings that stay exact.
-
-    >>> Between("0.1", "0.3", "0.1").values()
-    ['0.1', '0.2', '0.3']
-    """
-
-    low: int | str
-    high: int | str
-    step: int | str = 1
-    avoid: tuple[int | str, ...] = ()
-
-    def __post_init__(self) -> None:
-        low, high, step = (Decimal(str(v)) for v in (self.low, self.high, self.step))
-        if step <= 0 or high < low or (high - low) % step != 0:
-            raise ValueError(f"{self}: high − low must be a whole number of steps > 0")
-        if not self.values():
-            raise ValueError(f"{self}: every value is avoided")
-
-    def values(self) -> list[int | str]:
-        low, high, step = (Decimal(str(v)) for v in (self.low, self.high, self.step))
-        avoided = {Decimal(str(v)) for v in self.avoid}
-        count = int((high - low) / step) + 1
-        exact = [low + k * step for k in range(count)]
-        return [self._written(v) for v in exact if v not in avoided]
-
-    def _written(self, value: Decimal) -> int | str:
-        """An int where the range is of ints, else a decimal as a lecture writes it: 0.1, 2.0, 0.25."""
-        if all(isinstance(v, int) for v in (self.low, self.high, self.step)):
-            return int(value)
-        exponent = value.normalize().as_tuple().exponent
-        places = max(1, -exponent if isinstance(exponent, int) else 0)
-        return f"{value:.{places}f}"
-
-    def draw(self, rng: random.Random) -> int | str:
-        return rng.choice(self.values())
-
-
-@dataclass(frozen=True)
-class OneOf:
-    """One of the given values, as written in a spec: the position of the 1 in a one-hot target,
-    an order of things, or the value a variant must have (a slide of its own: None)."""
-
-    options: tuple[Any, ...]
-
-    def __post_init__(self) -> None:
-        if not self.options:
-            raise ValueError("OneOf needs at least one option")
-
-    def draw(self, rng: random.Random) -> Any:
-        return copy.deepcopy(rng.choice(self.options))
-
-
-Range = Between | OneOf
 
 
 @dataclass(frozen=True)
