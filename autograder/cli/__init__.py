@@ -24,7 +24,7 @@ from autograder.cli.lint import lint_parser
 from autograder.cli.new import new_parser
 from autograder.cli.report import report_parser
 from autograder.judging.feedback import LANGUAGES
-from autograder.model.catalogue import ASSIGNMENTS
+from autograder.model.catalogue import ASSIGNMENTS, exercise
 from autograder.model.errors import UserError
 
 # Each command imports what it needs when it runs: `autograder --help` loads no SymPy, NumPy,
@@ -264,7 +264,6 @@ def _count(value: object) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from autograder.model.catalogue import exercise
     from autograder.release.assignments import (
         release,  # nbgrader is imported only when a release is made
     )

@@ -11,7 +11,7 @@ import numpy as np
 from autograder.derivation.references import reference
 from autograder.judging.verdict import Outputs
 from autograder.model.spec import Kind, Question
-from autograder.model.values import to_student
+from autograder.model.values import Gradient, to_student
 
 # shown with this many significant digits, and cut at this many characters
 DIGITS = 4
@@ -67,9 +67,8 @@ def _shown(value: Any) -> str:
         return (
             "{" + ", ".join(f"{_shown(k)}: {_shown(v)}" for k, v in list(value.items())[:20]) + "}"
         )
-    loss = getattr(value, "loss", None)
-    if isinstance(loss, str) and isinstance(getattr(value, "variables", None), tuple):
-        return f"∇({loss})"  # a gradient the grader hands in, by the loss it differentiates
+    if isinstance(value, Gradient):  # a gradient the grader hands in, by the loss it differentiates
+        return f"∇({value.loss})"
     columns = getattr(value, "columns", None)
     if columns is not None:  # a table: its columns and first rows
         rows = [", ".join(_shown(x) for x in row) for row in value.itertuples(index=False)][:5]

@@ -39,7 +39,6 @@ def ticks(low: float, high: float, most: int = 6, whole: bool = False) -> list[f
     power = 10 ** math.floor(math.log10(raw))
     steps = [m * power for m in (1, 2, 2.5, 5, 10)]
     step = next(s for s in steps if s >= raw and not (whole and s != int(s)))
-    step = max(step, 1.0) if whole else step
     first = math.ceil(low / step - 1e-9)
     found = []
     k = first
@@ -88,22 +87,30 @@ class _Svg:
         )
 
 
-def _vertical(
-    svg: _Svg, left: float, top: float, bottom: float, high: float, label: str, whole: bool = False
-) -> float:
-    """The y axis on the left, from 0 up, with its ticks and title: the value at its top."""
+def _axis_marks(high: float, whole: bool = False) -> list[float]:
+    """The ticks of a y axis from 0, ending at a tick at or above `high` (the highest bar)."""
     marks = ticks(0, high or 1, 5, whole)
-    if marks[-1] < high:  # the axis ends at a tick above the highest bar
+    if marks[-1] < high:
         marks.append(marks[-1] + (marks[1] - marks[0] if len(marks) > 1 else 1))
-    highest = marks[-1]
-    scale = (bottom - top) / highest
+    return marks
+
+
+def _label_room(marks: Sequence[float]) -> float:
+    """How far the y axis stands from the plot's left edge: its title, tick labels and ticks."""
+    return FONT + GAP + max(_width(_number(m)) for m in marks) + TICK + GAP + 2
+
+
+def _vertical(
+    svg: _Svg, left: float, top: float, bottom: float, marks: Sequence[float], label: str
+) -> None:
+    """The y axis on the left, from 0 to the last of `marks`, with its ticks and title."""
+    scale = (bottom - top) / marks[-1]
     svg.line(left, top, left, bottom)
     for m in marks:
         y = bottom - m * scale
         svg.line(left - TICK, y, left, y)
         svg.text(left - TICK - GAP, y + FONT * 0.35, _number(m), anchor="end")
     svg.text(FONT, (top + bottom) / 2, label, rotate=-90)
-    return highest
 
 
 def histogram_svg(
@@ -113,11 +120,11 @@ def histogram_svg(
     height = 240
     counts = [c for *_, c in bins]
     top, bottom = 10, height - 2 * FONT - TICK - 2 * GAP - 4
-    marks_y = ticks(0, max([*counts, 1]), 5, whole=True)
-    left = FONT + GAP + max(_width(_number(m)) for m in marks_y) + TICK + GAP + 2
+    marks = _axis_marks(max([*counts, 1]), whole=True)
+    left = _label_room(marks)
     right = WIDTH - 10
     svg = _Svg(height, key)
-    highest = _vertical(svg, left, top, bottom, max([*counts, 1]), ylabel, whole=True)
+    _vertical(svg, left, top, bottom, marks, ylabel)
     start = min((a for a, _, _ in bins), default=0.0)
     end = max((b for _, b, _ in bins), default=1.0)
     span = (end - start) or 1.0
@@ -126,7 +133,7 @@ def histogram_svg(
     def x(value: float) -> float:
         return inner[0] + (value - start) / span * (inner[1] - inner[0])
 
-    scale = (bottom - top) / highest
+    scale = (bottom - top) / marks[-1]
     for i, (a, b, c) in enumerate(bins):
         svg.bar(i, x(a), bottom - c * scale, x(b) - x(a), c * scale, BLUE)
     svg.line(left, bottom, right, bottom)
@@ -183,13 +190,14 @@ def means_svg(names: Sequence[str], means: Sequence[float], ylabel: str, key: st
     top = 10
     bottom = 240 - label_height - TICK - GAP - 4
     height = 240.0
-    left = FONT + GAP + _width("100") + TICK + GAP + 2
+    marks = _axis_marks(100)
+    left = _label_room(marks)
     right = WIDTH - 10
     # a label, turned, reaches left of its bar's middle: room for the first one
     slot = (right - left) / max(len(names), 1)
     left = max(left, longest * math.cos(turn) - slot / 2 + 4)
     svg = _Svg(height, key)
-    _vertical(svg, left, top, bottom, 100, ylabel)
+    _vertical(svg, left, top, bottom, marks, ylabel)
     slot = (right - left) / max(len(names), 1)
     scale = (bottom - top) / 100
     for i, (name, mean) in enumerate(zip(names, means, strict=True)):
