@@ -89,6 +89,26 @@ def test_ipython_cell_semantics_magics_display_and_last_expression(pool: Pool) -
     assert value(r) == 30
 
 
+def test_the_graders_own_cells_run_as_ipython_runs_them_though_the_worker_prepared_them(
+    pool: Pool,
+) -> None:
+    """A cell of the grader's (no place in the notebook) is parsed and compiled once in the worker;
+    every run of it shows what IPython shows: its last expression, tracebacks with its own lines,
+    and a student's `from __future__` import in force in the cells after it."""
+    grader = Cell("def f(x):\n    return 1 / x\nhalf = f(2)\nhalf")
+    student = Cell("from __future__ import annotations\nanswer = f(0)", "answer", position=3)
+    after = Cell("def g(x: undefined_name): pass\ng.__annotations__")
+    runs = [run(pool, grader, student, after) for _ in range(3)]
+    for r in runs:
+        assert r.completed
+        assert r.shown[0] == ({"result": {"text/plain": "0.5"}, "cut": 0},)
+        assert r.cell_errors == {1: "ZeroDivisionError: division by zero"}
+        assert "return 1 / x" in r.shown[1][0]["error"][2]
+        assert r.shown[2] == ({"result": {"text/plain": "{'x': 'undefined_name'}"}, "cut": 0},)
+    alone = run(pool, grader, Cell("answer = 1", "answer", position=3), after)
+    assert alone.cell_errors == {2: "NameError: name 'undefined_name' is not defined"}
+
+
 def test_values_come_back_as_plain_data(pool: Pool) -> None:
     r = run(
         pool,
