@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import warnings
 from decimal import Decimal
 from fractions import Fraction
@@ -27,6 +30,7 @@ from autograder.judging.forms import FormError, to_array, to_choice, to_table
 from autograder.judging.formulas import equivalent, parse_formula
 from autograder.model.spec import Tolerance
 from autograder.model.values import SolutionSet
+from autograder.sandbox import plain
 
 TOL = Tolerance()
 w1, w2, w3 = sp.symbols("w1 w2 w3")
@@ -349,44 +353,89 @@ COLUMNS = ("iteration", "z_hat", "error")
 ROWS = [[0, 4.0, 3.5], [1, 1.9, 1.4]]
 
 
-@pytest.mark.parametrize(
-    ("answer", "expected", "note"),
-    [
-        (pd.DataFrame(ROWS, columns=list(COLUMNS)), "right", "DataFrame"),
-        (pd.DataFrame(ROWS, columns=["Iteration", "Z_hat", "Error"]), "right", "other capitals"),
-        (pd.DataFrame(ROWS, columns=["Iteration", "z hat", "error"]), "right", "spaces"),
-        (
-            pd.DataFrame([[4.0, 0, 3.5], [1.9, 1, 1.4]], columns=["z_hat", "iteration", "error"]),
-            "right",
-            "columns reordered",
-        ),
-        (
-            pd.DataFrame(ROWS, columns=["It", "Output", "Fehler"]),
-            "right",
-            "other names, same count: by position",
-        ),
-        (
-            pd.DataFrame([[0, 4.0], [1, 1.9]], columns=["iteration", "z_hat"]),
-            "columns",
-            "a column missing",
-        ),
-        (
-            {"iteration": [0, 1], "z_hat": [4.0, 1.9], "error": [3.5, 1.4]},
-            "right",
-            "dict of columns",
-        ),
-        (ROWS, "right", "list of rows"),
-        (np.array(ROWS), "right", "2-D array"),
-        (ROWS[:1], "shape", "a row missing"),
-        (
-            pd.DataFrame([[0, 4.0, 3.5], [1, 1.9, 1.5]], columns=list(COLUMNS)),
-            "wrong",
-            "one cell wrong",
-        ),
-        (None, "unanswered", "None"),
-    ],
-)
+TABLES = [
+    (pd.DataFrame(ROWS, columns=list(COLUMNS)), "right", "DataFrame"),
+    (pd.DataFrame(ROWS, columns=["Iteration", "Z_hat", "Error"]), "right", "other capitals"),
+    (pd.DataFrame(ROWS, columns=["Iteration", "z hat", "error"]), "right", "spaces"),
+    (
+        pd.DataFrame([[4.0, 0, 3.5], [1.9, 1, 1.4]], columns=["z_hat", "iteration", "error"]),
+        "right",
+        "columns reordered",
+    ),
+    (
+        pd.DataFrame(ROWS, columns=["It", "Output", "Fehler"]),
+        "right",
+        "other names, same count: by position",
+    ),
+    (
+        pd.DataFrame([[0, 4.0], [1, 1.9]], columns=["iteration", "z_hat"]),
+        "columns",
+        "a column missing",
+    ),
+    (
+        {"iteration": [0, 1], "z_hat": [4.0, 1.9], "error": [3.5, 1.4]},
+        "right",
+        "dict of columns",
+    ),
+    (ROWS, "right", "list of rows"),
+    (np.array(ROWS), "right", "2-D array"),
+    (ROWS[:1], "shape", "a row missing"),
+    (
+        pd.DataFrame([[0, 4.0, 3.5], [1, 1.9, 1.5]], columns=list(COLUMNS)),
+        "wrong",
+        "one cell wrong",
+    ),
+    (None, "unanswered", "None"),
+    (pd.DataFrame([[1, "x", 2]], columns=["a", "a", "b"]), "columns", "a column name twice"),
+]
+
+
+@pytest.mark.parametrize(("answer", "expected", "note"), TABLES)
 def test_tables(answer: Any, expected: str, note: str) -> None:
+    _judged_as(answer, expected)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected", "note"), [t for t in TABLES if isinstance(t[0], pd.DataFrame)]
+)
+def test_a_table_from_the_sandbox_is_judged_as_the_dataframe_it_was(
+    answer: Any, expected: str, note: str
+) -> None:
+    """A DataFrame reaches the grader as plain data (a Table, no pandas): the same verdict."""
+    sent = plain.decode(json.loads(json.dumps(plain.encode(answer))))
+    assert isinstance(sent, plain.Table)
+    _judged_as(sent, expected)
+
+
+def test_the_grader_reads_a_table_without_importing_pandas() -> None:
+    script = (
+        "import json, sys\n"
+        "from autograder.sandbox import plain\n"
+        "from autograder.judging.forms import to_table\n"
+        "from autograder.judging.read_back import _shown\n"
+        'data = {"table": {"columns": ["k", "w"], "rows": [[0, {"float": 1.5}], [1, 2]]}}\n'
+        "table = plain.decode(data)\n"
+        "print(to_table(table, ('k', 'w')).tolist(), _shown(table), 'pandas' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == [
+        "[[0.0,",
+        "1.5],",
+        "[1.0,",
+        "2.0]]",
+        "[k,",
+        "w]",
+        "0,",
+        "1.5;",
+        "1,",
+        "2",
+        "False",
+    ]
+
+
+def _judged_as(answer: Any, expected: str) -> None:
     try:
         table = to_table(answer, COLUMNS)
         result = compare_array(table, np.array(ROWS, dtype=float), TOL)

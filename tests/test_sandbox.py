@@ -20,6 +20,7 @@ from autograder.sandbox import confinement
 from autograder.sandbox.child import STRETCH
 from autograder.sandbox.execution import BOUNDS, Asked, Cell, Job, Limits, Run
 from autograder.sandbox.oracles import Gradient
+from autograder.sandbox.plain import Table
 from autograder.sandbox.pool import Pool
 
 LIMITS = Limits(
@@ -123,7 +124,8 @@ def test_values_come_back_as_plain_data(pool: Pool) -> None:
     )
     a = value(r, "a")
     assert isinstance(a, np.ndarray) and a.shape == (2, 2) and np.isnan(a[0, 1])
-    assert list(value(r, "t").columns) == ["x", "y"]  # type: ignore[attr-defined]
+    table = value(r, "t")
+    assert isinstance(table, Table) and table.columns == ["x", "y"] and table.rows == [[1, 2.5]]
     assert value(r, "f") == "w**2/2"
     assert value(r, "z") == 1 + 2j
     assert value(r, "liar") == 1.25  # read through float's own slot: the override is ignored

@@ -16,7 +16,7 @@ import numpy as np
 
 from autograder.judging.numerals import read_numeral
 from autograder.model.values import same_but_for_ones
-from autograder.sandbox.plain import Opaque
+from autograder.sandbox.plain import Opaque, Table
 
 # Far more than any question asks for; bigger answers are refused before they are copied.
 MAX_ELEMENTS = 100_000
@@ -143,6 +143,8 @@ def to_table(answer: Any, columns: tuple[str, ...], limit: int = MAX_ELEMENTS) -
     """
     if unanswered(answer):
         raise FormError("unanswered")
+    if isinstance(answer, Table) and answer.size > limit:
+        raise FormError("too_large", {"size": answer.size})
     if (type(answer).__module__ or "").startswith("pandas") and np.size(answer) > limit:
         raise FormError("too_large", {"size": int(np.size(answer))})
     named = _by_name(answer)
@@ -178,6 +180,8 @@ def _rows(columns: Mapping[str, Any], limit: int) -> np.ndarray:
 
 
 def _by_name(answer: Any) -> dict[str, Any] | None:
+    if isinstance(answer, Table):
+        return {str(c): answer.column(c) for c in answer.columns}
     module = type(answer).__module__ or ""
     if module.startswith("pandas") and hasattr(answer, "columns"):
         return {str(c): answer[c].to_numpy() for c in answer.columns}
@@ -264,6 +268,8 @@ def _unwrap(answer: Any) -> Any:
             raise FormError("too_large", {"size": math.prod(answer.detail)})
         named = answer.detail if answer.tag == "object" else answer.tag
         raise FormError("not_numbers", {"type": str(named)[:60]})
+    if isinstance(answer, Table):
+        return answer.to_numpy()
     module = type(answer).__module__ or ""
     if module.startswith("torch"):
         try:

@@ -12,6 +12,7 @@ from autograder.derivation.references import reference
 from autograder.judging.verdict import Outputs
 from autograder.model.spec import Kind, Question
 from autograder.model.values import Gradient, to_student
+from autograder.sandbox.plain import Table
 
 # shown with this many significant digits, and cut at this many characters
 DIGITS = 4
@@ -69,8 +70,11 @@ def _shown(value: Any) -> str:
         )
     if isinstance(value, Gradient):  # a gradient the grader hands in, by the loss it differentiates
         return f"∇({value.loss})"
+    if isinstance(value, Table):  # a table: its columns and first rows
+        rows = [", ".join(_shown(x) for x in row) for row in value.rows[:5]]
+        return f"[{', '.join(map(str, value.columns))}] " + "; ".join(rows)
     columns = getattr(value, "columns", None)
-    if columns is not None:  # a table: its columns and first rows
+    if columns is not None:  # a DataFrame
         rows = [", ".join(_shown(x) for x in row) for row in value.itertuples(index=False)][:5]
         return f"[{', '.join(map(str, columns))}] " + "; ".join(rows)
     return repr(value) if isinstance(value, str) else str(value)
