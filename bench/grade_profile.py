@@ -1,10 +1,13 @@
 """Where the grader's own time goes: `python bench/grade_profile.py --n 200`.
 
-Builds a class of N submissions (as bench/grade_class.py does), grades it in this process with
-`autograder.batch.grade` under cProfile, and prints the parent's cost per notebook of each stage
-(marking, gradebook, feedback pages) and the functions that take the most of it. cProfile sees
-the thread that marks and records; the sandbox runs happen in the worker processes. It counts
-that thread's CPU time, so that other work on the machine does not inflate the figures.
+Builds a class of N submissions (as bench/grade_class.py does) and grades a copy of it twice in
+this process with `autograder.batch.grade`: first without a profiler, to print the grading
+process's own CPU time per notebook (every thread, the whole call; the sandbox runs happen in the
+worker processes and are not in it), then a second copy under cProfile, to print the cost per
+notebook of each stage (marking, gradebook, autograded notebooks, feedback pages; the module
+caches are warm by then) and the functions that take the most of it. cProfile sees the thread
+that marks and records and counts its CPU time, so that other work on the machine does not
+inflate the figures.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 from pathlib import Path
 
 from grade_class import build
+from grade_throughput import fresh_course
 
 from autograder.classroom.batch import Options, grade
 
@@ -29,6 +33,7 @@ STAGES = {
     "marking": ("classroom/marking.py", "mark"),
     "gradebook": ("classroom/batch.py", "_record"),
     "gradebook (last batch, at the end)": ("classroom/gradebook.py", "close"),
+    "autograded notebooks": ("classroom/batch.py", "_write_autograded"),
     "feedback pages": ("classroom/batch.py", "_write_feedback"),
 }
 
@@ -40,8 +45,17 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=25, help="functions to list")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="autograder-profile-") as tmp:
-        course = Path(tmp) / "course"
-        build(course, args.n)
+        template = Path(tmp) / "template"
+        build(template, args.n)
+        # first without the profiler: the grading process's own CPU time, every thread of it
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        grade(
+            [fresh_course(template, Path(tmp) / "plain") / "submitted"],
+            Options(workers=args.workers),
+        )
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        plain_cpu = after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime
+        course = fresh_course(template, Path(tmp) / "course")
         profile = cProfile.Profile(time.thread_time)
         started, cpu = time.perf_counter(), _cpu_seconds()
         profile.enable()
@@ -57,7 +71,12 @@ def main() -> int:
     print(
         f"CPU time of all its processes (workers and sandboxes too): {cpu / n * 1000:.0f} ms/notebook"
     )
-    print("the parent's work per notebook (CPU time of the thread that marks and records):")
+    print(
+        f"the grading process's own CPU time per notebook, every thread, without the profiler: "
+        f"{plain_cpu / n * 1000:.1f} ms (the whole grade call: stored references, gradebook, "
+        "reading notebooks, marking, autograded notebooks, pages; the sandboxes are other processes)"
+    )
+    print("under the profiler, the thread that marks and records, per notebook:")
     total = 0.0
     for label, (module, function) in STAGES.items():
         seconds = _cumulative(stats, module, function)

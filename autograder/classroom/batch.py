@@ -19,7 +19,7 @@ from nbformat import NotebookNode
 from autograder.classroom.autograded import autograded_notebook, autograded_path, write_autograded
 from autograder.classroom.by_hand import ByHand, Hand
 from autograder.classroom.gradebook import RECORD_ERRORS, Gradebook, Unrecorded
-from autograder.classroom.jobs import job, prepare_assignment
+from autograder.classroom.jobs import job
 from autograder.classroom.kept import keep
 from autograder.classroom.marking import Result, mark, refused, unmarked
 from autograder.classroom.pages import PAGES, write_feedback
@@ -35,7 +35,7 @@ from autograder.classroom.submissions import (
     valid_student,
 )
 from autograder.derivation import store
-from autograder.derivation.references import ASSIGNMENTS, derive_assignment
+from autograder.derivation.references import ASSIGNMENTS
 from autograder.release.per_student import Variants
 from autograder.sandbox.execution import BOUNDS, Job, Limits, Run
 from autograder.sandbox.pool import Pool, Runner
@@ -160,24 +160,10 @@ def grade(
     found, strays = find(paths)
     if not found:
         raise NothingToGrade(strays)
+    # an assignment's references are read (or derived) when its first submission's job is made: the
+    # sandbox, warm since the pool was entered, runs the first jobs while the others are read
     with store.reading(options.course or course_of(found)):
-        return _started(found, strays, options, pool, progress, announce)
-
-
-def _started(
-    found: Sequence[Found],
-    strays: Sequence[Stray],
-    options: Options,
-    pool: Runner,
-    progress: Progress | None,
-    announce: Callable[[str], None] | None,
-) -> Graded:
-    # the sandbox warms up in its own process since the pool was entered, while this one reads
-    # (or derives) the references, builds each assignment's cells and opens the gradebook
-    for assignment in _assignments(found, options):
-        derive_assignment(assignment)
-        prepare_assignment(assignment)
-    return _grade(found, strays, options, pool, progress, announce)
+        return _grade(found, strays, options, pool, progress, announce)
 
 
 def _confined(pool: Runner, options: Options, announce: Callable[[str], None] | None) -> None:

@@ -51,12 +51,6 @@ def spec_cells(assignment: str, lang: str = "de", variant: Any = None) -> tuple[
     return tuple(cells)
 
 
-def prepare_assignment(assignment: str) -> None:
-    """The cells and the answers to report of an assignment (the seed's numbers), built now."""
-    spec_cells(assignment)
-    _asked(assignment)
-
-
 def job(
     submission: Submission,
     notebook: nbformat.NotebookNode,

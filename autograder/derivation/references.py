@@ -292,14 +292,6 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def derive_assignment(assignment: str, variant: Variant = None) -> None:
-    """Every reference and mistake of an assignment derived now, and cached for what follows."""
-    for q in exercise(assignment).autograded:
-        qid = f"{assignment}.{q.name}"
-        reference(qid, variant)
-        mistake_targets(qid, variant)
-
-
 def _mistake_targets(qid: str, variant: Variant, given: Variant) -> list[tuple[str, Target]]:
     ex, q = locate(qid)
     ref_rule = _rule(reference(qid, variant).target)
