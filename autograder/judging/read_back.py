@@ -3,6 +3,7 @@ for a function its outputs on the grader's first probe beside the input (never a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,14 +71,15 @@ def _shown(value: Any) -> str:
         )
     if isinstance(value, Gradient):  # a gradient the grader hands in, by the loss it differentiates
         return f"∇({value.loss})"
-    if isinstance(value, Table):  # a table: its columns and first rows
-        rows = [", ".join(_shown(x) for x in row) for row in value.rows[:5]]
-        return f"[{', '.join(map(str, value.columns))}] " + "; ".join(rows)
-    columns = getattr(value, "columns", None)
-    if columns is not None:  # a DataFrame
-        rows = [", ".join(_shown(x) for x in row) for row in value.itertuples(index=False)][:5]
-        return f"[{', '.join(map(str, columns))}] " + "; ".join(rows)
-    return repr(value) if isinstance(value, str) else str(value)
+    columns: Any = getattr(value, "columns", None)  # a table: its columns and first rows
+    if isinstance(value, Table):
+        rows = value.rows[:5]
+    elif columns is not None:  # a DataFrame
+        rows = list(itertools.islice(value.itertuples(index=False), 5))
+    else:
+        return repr(value) if isinstance(value, str) else str(value)
+    shown = (", ".join(_shown(x) for x in row) for row in rows)
+    return f"[{', '.join(map(str, columns))}] " + "; ".join(shown)
 
 
 def _number(x: Any) -> str:

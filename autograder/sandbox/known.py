@@ -7,7 +7,31 @@ prepares only cells the grader sends as its own (the given numbers, the checks),
 from __future__ import annotations
 import __future__
 
+import ast
 from typing import Any
+
+from IPython.core.compilerop import CachingCompiler
+
+FUTURES = [getattr(__future__, name) for name in __future__.all_feature_names]
+
+
+class Compiler(CachingCompiler):
+    """IPython's compiler, which answers from the cells prepared in `cells` first."""
+
+    cells: KnownCells
+
+    def ast_parse(self, source: str, filename: str = "<unknown>", symbol: str = "exec") -> Any:
+        tree = self.cells.trees.get((source, self.flags)) if symbol == "exec" else None
+        return tree if tree is not None else super().ast_parse(source, filename, symbol)
+
+    def __call__(self, source: Any, filename: str, symbol: str, **kwargs: Any) -> Any:
+        code = None if kwargs else self.cells.code(source, symbol, self.flags)
+        if code is None or code.co_filename != filename:
+            return super().__call__(source, filename, symbol, **kwargs)
+        for feature in FUTURES:  # as codeop.Compile remembers a `from __future__` import
+            if code.co_flags & feature.compiler_flag:
+                self.flags |= feature.compiler_flag
+        return code
 
 
 class KnownCells:
@@ -23,40 +47,15 @@ class KnownCells:
     KEPT = 64  # distinct sources at most (each student's own numbers make their setup cell differ)
 
     def __init__(self, shell: Any) -> None:
-        import ast
-
-        from IPython.core.compilerop import CachingCompiler
-
-        FUTURES = [getattr(__future__, name) for name in __future__.all_feature_names]
-
-        self.ast, self.shell = ast, shell
+        self.shell = shell
         self.transform = shell.transform_cell
         self.should_run_async = shell.should_run_async
         self.known: dict[str, str] = {}
         self.synchronous: set[str] = set()
         self.trees: dict[tuple[str, int], Any] = {}
         self.codes: dict[tuple[Any, ...], Any] = {}
-        cells = self
-
-        class Compiler(CachingCompiler):
-            """IPython's compiler, which answers from the prepared trees and codes first."""
-
-            def ast_parse(
-                self, source: str, filename: str = "<unknown>", symbol: str = "exec"
-            ) -> Any:
-                tree = cells.trees.get((source, self.flags)) if symbol == "exec" else None
-                return tree if tree is not None else super().ast_parse(source, filename, symbol)
-
-            def __call__(self, source: Any, filename: str, symbol: str, **kwargs: Any) -> Any:
-                code = None if kwargs else cells.code(source, symbol, self.flags)
-                if code is None or code.co_filename != filename:
-                    return super().__call__(source, filename, symbol, **kwargs)
-                for feature in FUTURES:  # as codeop.Compile remembers a `from __future__` import
-                    if code.co_flags & feature.compiler_flag:
-                        self.flags |= feature.compiler_flag
-                return code
-
         shell.compile.__class__ = Compiler
+        shell.compile.cells = self
         shell.transform_cell = self
         shell.should_run_async = self._should_run_async
 
@@ -95,7 +94,7 @@ class KnownCells:
     def _prepare(self, raw: str) -> None:
         """As InteractiveShell.run_cell prepares a cell whose last statement alone is shown
         (`ast_node_interactivity = "last_expr"`, IPython's default and the course's)."""
-        ast, shell = self.ast, self.shell
+        shell = self.shell
         transformed = self.transform(raw)
         self.known[raw] = transformed
         if self.should_run_async(raw, transformed_cell=transformed):
@@ -107,12 +106,14 @@ class KnownCells:
         name = compiler.cache(transformed, shell.execution_count, raw_code=raw)
         tree = compiler.ast_parse(transformed, filename=name)
         nodes = tree.body
-        shown = nodes[-1:] if nodes and isinstance(nodes[-1], ast.Expr) else []
-        modes = [(ast.Module([n], []), "exec") for n in nodes[: len(nodes) - len(shown)]]
-        modes += [(ast.Interactive([n]), "single") for n in shown]
+        # the last statement is shown where it is an expression, as IPython runs it
+        shown = len(nodes) - 1 if nodes and isinstance(nodes[-1], ast.Expr) else len(nodes)
         awaiting = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0) if shell.autoawait else 0
         flags = compiler.flags | awaiting
-        for mod, symbol in modes:
-            code = compile(mod, name, symbol, flags, True)
-            self.codes[(type(mod), mod.body[0], symbol, flags)] = code
+        for at, node in enumerate(nodes):
+            mod: ast.Module | ast.Interactive = (
+                ast.Interactive([node]) if at == shown else ast.Module([node], [])
+            )
+            symbol = "single" if at == shown else "exec"
+            self.codes[(type(mod), node, symbol, flags)] = compile(mod, name, symbol, flags, True)
         self.trees[(transformed, compiler.flags)] = tree

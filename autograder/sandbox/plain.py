@@ -227,9 +227,6 @@ class Table:
         array = self.to_numpy()
         return array if dtype is None else array.astype(dtype)
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
     def __repr__(self) -> str:
         return f"<table {self.columns}: {len(self.rows)} rows>"
 
